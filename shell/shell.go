@@ -103,7 +103,7 @@ func (s *Shell) RunScript(ctx context.Context, r io.Reader) error {
 			}
 		}
 		pending.Reset()
-		pending.WriteString(rest)
+		pending.WriteString(strings.TrimLeft(rest, " \t\r\n"))
 	}
 	if err := sc.Err(); err != nil {
 		return err
