@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/osaudit/osaudit/osquery"
 	"github.com/osaudit/osaudit/table"
 )
 
@@ -286,7 +287,7 @@ type jsonPrinter struct {
 func (p *jsonPrinter) Begin(cols []string) error {
 	p.cols = cols
 	for _, c := range cols {
-		p.keys = append(p.keys, AppendJSONString(nil, c))
+		p.keys = append(p.keys, osquery.AppendJSONString(nil, c))
 	}
 	p.w.WriteString("[\n")
 	return nil
@@ -311,13 +312,13 @@ func (p *jsonPrinter) Row(vals []any) error {
 			b = strconv.AppendInt(b, v, 10)
 			b = append(b, '"')
 		case nil:
-			b = AppendJSONString(b, p.opts.NullValue)
+			b = osquery.AppendJSONString(b, p.opts.NullValue)
 		case string:
-			b = AppendJSONString(b, v)
+			b = osquery.AppendJSONString(b, v)
 		case []byte:
-			b = AppendJSONString(b, string(v))
+			b = osquery.AppendJSONString(b, string(v))
 		default:
-			b = AppendJSONString(b, p.text(v))
+			b = osquery.AppendJSONString(b, p.text(v))
 		}
 	}
 	b = append(b, '}')
@@ -332,56 +333,4 @@ func (p *jsonPrinter) End() error {
 	}
 	p.w.WriteString("]\n")
 	return p.w.Flush()
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, so data read from the host never makes the output invalid JSON.
-func AppendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
