@@ -2,7 +2,6 @@
 
 package hostfs
 
-import "os"
 
 // ReadInto reads a whole small host file into buf, growing it as needed, and
 // returns the bytes read.

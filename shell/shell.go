@@ -16,6 +16,7 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/osaudit/osaudit/engine"
+	"github.com/osaudit/osaudit/internal/proctime"
 	"github.com/osaudit/osaudit/table"
 )
 
@@ -46,7 +47,7 @@ func New(e *engine.Engine, out, errOut io.Writer) *Shell {
 // Exec runs one statement and prints its rows as they arrive.
 func (s *Shell) Exec(ctx context.Context, sql string) error {
 	start := time.Now()
-	cpu0 := cpuTimes()
+	user0, sys0 := proctime.Self()
 	rows, err := s.Engine.Query(ctx, sql)
 	if err != nil {
 		return err
@@ -66,9 +67,9 @@ func (s *Shell) Exec(ctx context.Context, sql string) error {
 		rerr = err
 	}
 	if s.Timer {
-		cpu1 := cpuTimes()
+		user1, sys1 := proctime.Self()
 		fmt.Fprintf(s.Out, "Run Time: real %.3f user %.6f sys %.6f\n",
-			time.Since(start).Seconds(), (cpu1.user - cpu0.user).Seconds(), (cpu1.sys - cpu0.sys).Seconds())
+			time.Since(start).Seconds(), (user1 - user0).Seconds(), (sys1 - sys0).Seconds())
 	}
 	return rerr
 }

@@ -37,3 +37,32 @@ type Plugin struct {
 	OwnerUUID        int64
 	Internal, Active bool
 }
+
+// ScheduleRuntime is a Runtime that runs a schedule (the daemon); the
+// osquery_schedule and osquery_packs tables read it.
+type ScheduleRuntime interface {
+	Schedule() []ScheduledQuery
+	Packs() []PackStatus
+}
+
+// ScheduledQuery is one scheduled query with its statistics, as
+// osquery_schedule reports it. Times are in milliseconds, memory in bytes.
+type ScheduledQuery struct {
+	Name, Query                string
+	Interval                   int64
+	Executions, LastExecuted   int64
+	Denylisted                 bool
+	OutputSize                 int64
+	WallTimeMs, LastWallTimeMs int64
+	UserTime, LastUserTime     int64
+	SystemTime, LastSystemTime int64
+	AverageMemory, LastMemory  int64
+}
+
+// PackStatus is one pack, as osquery_packs reports it.
+type PackStatus struct {
+	Name, Platform, Version                 string
+	Shard                                   int64
+	DiscoveryCacheHits, DiscoveryExecutions int64
+	Active                                  bool
+}
