@@ -104,7 +104,7 @@ func New(root *hostfs.Root, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: register %s: %w", t.Name, err)
 		}
 	}
-	if err := registerFunctions(drv); err != nil {
+	if err := registerFunctionsWith(drv, root); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	colls, err := registerCollations(drv)
