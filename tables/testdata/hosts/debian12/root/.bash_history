@@ -1,0 +1,4 @@
+apt update
+apt upgrade -y
+journalctl -u ssh --since today
+visudo -f /etc/sudoers.d/90-alice
