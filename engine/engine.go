@@ -44,15 +44,19 @@ type Options struct {
 	Tables []*table.Table
 	// MaxConns bounds concurrent queries; 0 means 4.
 	MaxConns int
+	// Runtime describes the agent to the osquery_* tables; may be nil.
+	Runtime table.Runtime
 }
 
 // Engine runs SQL over tables. It is safe for concurrent use.
 type Engine struct {
 	root    *hostfs.Root
 	log     *slog.Logger
+	rt      table.Runtime
 	timeout time.Duration
 	db      *sql.DB
 	tables  map[string]*table.Table // by name and alias
+	colls   map[string]bool         // collations the driver has
 
 	mu     sync.Mutex
 	conns  map[string]*connState // by connection id
@@ -73,6 +77,7 @@ func New(root *hostfs.Root, opts Options) (*Engine, error) {
 	e := &Engine{
 		root:    root,
 		log:     opts.Logger,
+		rt:      opts.Runtime,
 		timeout: opts.Timeout,
 		tables:  map[string]*table.Table{},
 		conns:   map[string]*connState{},
@@ -102,8 +107,13 @@ func New(root *hostfs.Root, opts Options) (*Engine, error) {
 	if err := registerFunctions(drv); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if err := registerCollations(drv); err != nil {
+	colls, err := registerCollations(drv)
+	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e.colls = map[string]bool{"binary": true, "nocase": true, "rtrim": true}
+	for _, c := range colls {
+		e.colls[strings.ToLower(c)] = true
 	}
 	e.db = sql.OpenDB(&connector{e: e, drv: drv})
 	n := opts.MaxConns
@@ -114,6 +124,10 @@ func New(root *hostfs.Root, opts Options) (*Engine, error) {
 	e.db.SetMaxIdleConns(n)
 	return e, nil
 }
+
+// hasCollation reports whether SQLite knows a collation; columns declared
+// with one it does not know compare as BINARY instead of failing.
+func (e *Engine) hasCollation(name string) bool { return e.colls[strings.ToLower(name)] }
 
 // moduleName keeps module names apart from table names, so that a table
 // created under its own name never resolves to itself.

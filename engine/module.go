@@ -26,7 +26,7 @@ func (m *module) Create(ctx vtab.Context, args []string) (vtab.Table, error) {
 }
 
 func (m *module) Connect(ctx vtab.Context, args []string) (vtab.Table, error) {
-	if err := ctx.Declare(m.t.CreateSQL()); err != nil {
+	if err := ctx.Declare(m.t.DeclareSQL(m.e.hasCollation)); err != nil {
 		return nil, fmt.Errorf("%s: declare: %w", m.t.Name, err)
 	}
 	var st *connState
@@ -186,6 +186,7 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 		}
 	}
 	q := table.NewQuery(ctx, c.v.e.root, c.v.e.log, t, used, cons)
+	q.SetRuntime(c.v.e.rt)
 	c.next, c.stop = iter.Pull2(generate(q))
 	c.eof, c.pending, c.rowid = false, nil, 0
 	return c.advance(true)

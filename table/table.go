@@ -213,10 +213,14 @@ func (t *Table) Validate() error {
 	return nil
 }
 
-// CreateSQL returns the CREATE TABLE statement that declares the table to
-// SQLite and that `.schema` shows, in osquery's form. Aliases become extra
-// hidden columns after the real ones.
-func (t *Table) CreateSQL() string {
+// CreateSQL returns the CREATE TABLE statement that `.schema` shows, in
+// osquery's form. Aliases become extra hidden columns after the real ones.
+func (t *Table) CreateSQL() string { return t.DeclareSQL(nil) }
+
+// DeclareSQL is CreateSQL for declaring the table to SQLite: a collation
+// for which known returns false is left out, so that a table still works
+// where that collation is not registered. A nil known keeps every one.
+func (t *Table) DeclareSQL(known func(collation string) bool) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE ")
 	b.WriteString(t.Name)
@@ -226,7 +230,7 @@ func (t *Table) CreateSQL() string {
 		if hidden {
 			b.WriteString(" HIDDEN")
 		}
-		if c.Collate != "" {
+		if c.Collate != "" && (known == nil || known(c.Collate)) {
 			b.WriteString(" COLLATE " + c.Collate)
 		}
 	}
