@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/osaudit/osaudit/table"
 )
@@ -267,6 +268,10 @@ func genCPUID(q *table.Query, yield func(table.Row) bool) error {
 		q.Warn("CPUID dump lacks leaves; they read as zero", "leaves", fmt.Sprint(missing))
 	}
 	for _, cr := range rows {
+		if !utf8.ValidString(cr.value) {
+			q.Warn("skipping a CPUID string that is not UTF-8", "feature", cr.feature)
+			continue
+		}
 		r := q.NewRow()
 		r.Set("feature", table.Text(cr.feature))
 		r.Set("value", table.Text(cr.value))

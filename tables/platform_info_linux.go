@@ -14,7 +14,7 @@ import (
 func init() {
 	table.Register(&table.Table{
 		Name:        "platform_info",
-		Description: "Information about EFI/UEFI/ROM and platform/boot.",
+		Description: "Information about EFI/UEFI/ROM and platform/boot. Not available on ARM architectures.",
 		Platforms:   []string{"linux"},
 		Columns: []table.Column{
 			table.TextColumn("vendor"),
