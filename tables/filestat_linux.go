@@ -29,18 +29,18 @@ func fileStatOf(fi fs.FileInfo) (fileStatInfo, bool) {
 		return fileStatInfo{}, false
 	}
 	return fileStatInfo{
-		ino:     st.Ino,
+		ino:     uint64(st.Ino),
 		rdev:    uint64(st.Rdev),
 		dev:     int64(st.Dev),
 		uid:     int64(st.Uid),
 		gid:     int64(st.Gid),
-		mode:    st.Mode,
-		size:    st.Size,
+		mode:    uint32(st.Mode),
+		size:    int64(st.Size),
 		blksize: int64(st.Blksize),
 		nlink:   int64(st.Nlink),
-		atime:   st.Atim.Sec,
-		mtime:   st.Mtim.Sec,
-		ctime:   st.Ctim.Sec,
+		atime:   int64(st.Atim.Sec),
+		mtime:   int64(st.Mtim.Sec),
+		ctime:   int64(st.Ctim.Sec),
 	}, true
 }
 
