@@ -116,3 +116,23 @@ func TestMountsColumnPruning(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestACPITablesUnreadable checks osquery's row for a table it cannot
+// read: size -1 and no md5.
+func TestACPITablesUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode")
+	}
+	dir := t.TempDir()
+	tabs := filepath.Join(dir, "sys/firmware/acpi/tables")
+	if err := os.MkdirAll(filepath.Join(tabs, "dynamic"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tabs, "DSDT"), []byte("DSDT"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	got := storageQuery(t, hostfs.Dir(dir), "SELECT name, size, md5 FROM acpi_tables")
+	if diff := cmp.Diff([][]any{{"DSDT", int64(-1), nil}}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -130,10 +130,9 @@ func parseSysUevent(b []byte) map[string]string {
 }
 
 // udevDeviceProps merges what libudev reports as a device's properties:
-// the kernel's uevent file under sysPath, then udev's database record.
-// dbID names the record ("" to look it up from the uevent's MAJOR/MINOR and
-// the device's subsystem, as udev names it). hasDB reports whether udev had
-// a record.
+// the kernel's uevent file under sysPath, then udev's database record,
+// named from the uevent's MAJOR/MINOR or the device's subsystem as udev
+// names it. hasDB reports whether udev had a record.
 func udevDeviceProps(root *hostfs.Root, sysPath string) (props map[string]string, hasDB bool) {
 	b, err := root.ReadFileLimit(sysPath+"/uevent", 64<<10)
 	if err != nil {
