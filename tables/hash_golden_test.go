@@ -1,0 +1,5 @@
+package tables_test
+
+func init() {
+	goldenWhere["hash"] = "path LIKE '/opt/acme/%%'"
+}
