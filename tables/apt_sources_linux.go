@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/osaudit/osaudit/hostfs"
 	"github.com/osaudit/osaudit/table"
 )
 
@@ -56,11 +55,11 @@ type aptSource struct {
 func genAptSources(q *table.Query, yield func(table.Row) bool) error {
 	root := q.Root()
 	var lists []string
-	if aptIsFile(root, aptSourcesList) {
+	if pkgIsFile(root, aptSourcesList) {
 		lists = append(lists, aptSourcesList)
 	}
-	lists = append(lists, aptGlobFiles(root, aptSourcesDir+"/*.list")...)
-	deb822 := aptGlobFiles(root, aptSourcesDir+"/*.sources")
+	lists = append(lists, pkgGlobFiles(root, aptSourcesDir+"/*.list")...)
+	deb822 := pkgGlobFiles(root, aptSourcesDir+"/*.sources")
 	if len(lists)+len(deb822) == 0 {
 		q.Warn("no APT sources files")
 		return nil
@@ -105,24 +104,6 @@ func genAptSources(q *table.Query, yield func(table.Row) bool) error {
 	return nil
 }
 
-func aptIsFile(root *hostfs.Root, p string) bool {
-	fi, err := root.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
-// aptGlobFiles expands a host pattern to the regular files it matches, in
-// name order.
-func aptGlobFiles(root *hostfs.Root, pattern string) []string {
-	matches, _ := root.Glob(pattern)
-	var out []string
-	for _, m := range matches {
-		if aptIsFile(root, m) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // aptSourceRow builds a repository's row from its Release file; ok is
 // false when APT has no Release file for it.
 func aptSourceRow(q *table.Query, file string, s aptSource) (table.Row, bool) {
@@ -130,12 +111,19 @@ func aptSourceRow(q *table.Query, file string, s aptSource) (table.Row, bool) {
 	root := q.Root()
 	var matches []string
 	for _, name := range s.listNames() {
-		if matches = aptGlobFiles(root, aptListsDir+"/"+pkgGlobEscape(name)+"_*Release"); len(matches) > 0 {
+		if matches = pkgGlobFiles(root, aptListsDir+"/"+pkgGlobEscape(name)+"_*Release"); len(matches) > 0 {
 			break
 		}
 	}
 	if len(matches) == 0 {
 		return r, false
+	}
+	r.Set("source", table.Text(file))
+	r.Set("base_uri", table.Text(s.baseURI))
+	r.Set("name", table.Text(s.name))
+	r.Set("pid_with_namespace", table.Int(0))
+	if !q.Used("release", "version", "maintainer", "components", "architectures") {
+		return r, true
 	}
 	f, err := root.Open(matches[0])
 	if err != nil {
@@ -143,9 +131,6 @@ func aptSourceRow(q *table.Query, file string, s aptSource) (table.Row, bool) {
 		return r, false
 	}
 	defer f.Close()
-	r.Set("source", table.Text(file))
-	r.Set("base_uri", table.Text(s.baseURI))
-	r.Set("name", table.Text(s.name))
 	fields, err := parseAptRelease(f)
 	if err != nil {
 		q.Warn("cannot read an APT Release file", "file", matches[0], "err", err)
@@ -155,7 +140,6 @@ func aptSourceRow(q *table.Query, file string, s aptSource) (table.Row, bool) {
 			r.Set(col, table.Text(v))
 		}
 	}
-	r.Set("pid_with_namespace", table.Int(0))
 	return r, true
 }
 
@@ -380,26 +364,4 @@ func aptFalse(v string) bool {
 		return true
 	}
 	return false
-}
-
-// pkgSplit splits s on any of the delimiter bytes as osquery's split()
-// does: empty pieces are dropped, then each piece is trimmed of spaces.
-func pkgSplit(s, delims string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(delims, r) }) {
-		out = append(out, strings.TrimSpace(p))
-	}
-	return out
-}
-
-// pkgGlobEscape quotes the characters filepath.Match treats specially.
-func pkgGlobEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

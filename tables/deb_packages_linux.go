@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -63,7 +61,7 @@ func genDebPackages(q *table.Query, yield func(table.Row) bool) error {
 func genDebAdminDir(q *table.Query, dir string, yield func(table.Row) bool) bool {
 	root := q.Root()
 	if fi, err := root.Stat(dir); err != nil || !fi.IsDir() {
-		q.Warn("no dpkg database", "admindir", dir, "err", errOrNotDir(err))
+		q.Warn("no dpkg database", "admindir", dir, "err", debErrOrNotDir(err))
 		return true
 	}
 	updates := readDebUpdates(q, dir)
@@ -105,7 +103,7 @@ func genDebAdminDir(q *table.Query, dir string, yield func(table.Row) bool) bool
 	return q.Context().Err() == nil
 }
 
-func errOrNotDir(err error) error {
+func debErrOrNotDir(err error) error {
 	if err != nil {
 		return err
 	}
@@ -146,11 +144,6 @@ func readDebUpdates(q *table.Query, dir string) map[string]debStanza {
 		}
 	}
 	return out
-}
-
-// pkgSortedKeys returns a map's keys in order.
-func pkgSortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 func debPackageRow(q *table.Query, st debStanza, dir string) table.Row {

@@ -142,7 +142,7 @@ func npmPackageDirs(q *table.Query, modules string) []npmPackageDir {
 	}
 	var out []npmPackageDir
 	add := func(dir string, link bool) {
-		if aptIsFile(root, path.Join(dir, "package.json")) {
+		if pkgIsFile(root, path.Join(dir, "package.json")) {
 			out = append(out, npmPackageDir{dir, link})
 		}
 	}

@@ -55,3 +55,37 @@ func checkPkgsQuery(t *testing.T, host, query string, want []string) {
 		t.Errorf("%s (-want +got):\n%s", query, diff)
 	}
 }
+
+// pkgsReads reports whether any access of the query touched a host path
+// containing substr.
+func pkgsReads(t *testing.T, host, query, substr string) bool {
+	t.Helper()
+	_, reads := pkgsQuery(t, host, query)
+	for _, r := range reads {
+		if strings.Contains(r, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPkgsReadLess(t *testing.T) {
+	if pkgsReads(t, "debian12", `SELECT path, directory FROM python_packages WHERE uid IS NULL`, "/PKG-INFO") {
+		t.Error("python_packages read PKG-INFO files for a query that uses no metadata column")
+	}
+	if !pkgsReads(t, "debian12", `SELECT name, version FROM python_packages`, "/PKG-INFO") {
+		t.Error("python_packages did not read PKG-INFO files for name and version")
+	}
+	if pkgsReads(t, "debian12", `SELECT name, base_uri FROM apt_sources`, "open /var/lib/apt/lists/") {
+		t.Error("apt_sources opened Release files for a query that uses none of their columns")
+	}
+	if pkgsReads(t, "debian12", `SELECT name FROM deb_packages WHERE admindir = '/nonexistent'`, "/var/lib/dpkg") {
+		t.Error("deb_packages read /var/lib/dpkg for another admindir")
+	}
+	if pkgsReads(t, "debian12", `SELECT name FROM npm_packages WHERE directory = '/home/alice/projects/webapp'`, "/usr/lib/node_modules") {
+		t.Error("npm_packages scanned the global prefixes for a directory constraint")
+	}
+	if pkgsReads(t, "debian12", `SELECT name FROM python_packages WHERE uid = 1001`, "/usr/lib/python3") {
+		t.Error("python_packages scanned system directories for a uid constraint")
+	}
+}

@@ -119,6 +119,7 @@ func genPythonSite(q *table.Query, site pythonSite, yield func(table.Row) bool) 
 	if err != nil {
 		return true
 	}
+	readMeta := q.Used("name", "version", "summary", "author", "license")
 	for _, e := range entries {
 		if q.Context().Err() != nil {
 			return false
@@ -137,19 +138,8 @@ func genPythonSite(q *table.Query, site pythonSite, yield func(table.Row) bool) 
 			continue // a PKG-INFO-style .egg-info file, or a dangling link
 		}
 		r := q.NewRow()
-		if f, err := root.Open(path.Join(dir, meta)); err != nil {
-			q.Warn("cannot read python package metadata", "file", path.Join(dir, meta), "err", err)
-		} else {
-			fields, err := parsePythonMetadata(io.LimitReader(f, pythonMetadataMax))
-			f.Close()
-			if err != nil {
-				q.Warn("cannot read python package metadata", "file", path.Join(dir, meta), "err", err)
-			}
-			for _, col := range []string{"name", "version", "summary", "author", "license"} {
-				if v, ok := fields[col]; ok {
-					r.Set(col, table.Text(v))
-				}
-			}
+		if readMeta {
+			setPythonMetadata(q, r, path.Join(dir, meta))
 		}
 		r.Set("path", table.Text(dir))
 		r.Set("directory", table.Text(site.dir))
@@ -162,6 +152,26 @@ func genPythonSite(q *table.Query, site pythonSite, yield func(table.Row) bool) 
 		}
 	}
 	return true
+}
+
+// setPythonMetadata sets the columns a METADATA or PKG-INFO file gives.
+// A package directory without one still has a row, as in osquery.
+func setPythonMetadata(q *table.Query, r table.Row, file string) {
+	f, err := q.Root().Open(file)
+	if err != nil {
+		q.Warn("cannot read python package metadata", "file", file, "err", err)
+		return
+	}
+	defer f.Close()
+	fields, err := parsePythonMetadata(io.LimitReader(f, pythonMetadataMax))
+	if err != nil {
+		q.Warn("cannot read python package metadata", "file", file, "err", err)
+	}
+	for _, col := range []string{"name", "version", "summary", "author", "license"} {
+		if v, ok := fields[col]; ok {
+			r.Set(col, table.Text(v))
+		}
+	}
 }
 
 // pythonMetadataKeys maps the core metadata fields osquery reads to columns.

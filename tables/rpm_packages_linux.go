@@ -67,12 +67,12 @@ func genRPMPackages(q *table.Query, yield func(table.Row) bool) error {
 	root := q.Root()
 	for _, dir := range rpmDBDirs {
 		db := path.Join(dir, "rpmdb.sqlite")
-		if aptIsFile(root, db) {
+		if pkgIsFile(root, db) {
 			genRPMSQLite(q, db, yield)
 			return nil
 		}
 		for _, legacy := range []string{"Packages", "Packages.db"} {
-			if p := path.Join(dir, legacy); aptIsFile(root, p) {
+			if p := path.Join(dir, legacy); pkgIsFile(root, p) {
 				q.Warn("unsupported rpmdb format (only rpm's SQLite database is read)", "file", p)
 				return nil
 			}

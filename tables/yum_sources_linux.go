@@ -59,7 +59,7 @@ func genYumSources(q *table.Query, yield func(table.Row) bool) error {
 	}
 	var files []string
 	for _, dir := range dirs {
-		files = append(files, aptGlobFiles(root, path.Join(dir, "*.repo"))...)
+		files = append(files, pkgGlobFiles(root, path.Join(dir, "*.repo"))...)
 	}
 	if !confFound && len(files) == 0 {
 		q.Warn("no yum configuration", "file", yumConf, "reposdir", strings.Join(dirs, ","))
