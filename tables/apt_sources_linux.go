@@ -75,23 +75,26 @@ func genAptSources(q *table.Query, yield func(table.Row) bool) error {
 		}
 		return true
 	}
-	for _, file := range lists {
-		b, err := root.ReadFileLimit(file, aptSourceMaxLen)
+	read := func(file string, parse func(io.Reader) ([]aptSource, []error)) ([]aptSource, []error) {
+		f, err := root.Open(file)
 		if err != nil {
 			q.Warn("cannot read an APT sources file", "file", file, "err", err)
-			continue
+			return nil, nil
 		}
-		if !emit(file, parseAptSourcesList(b)) {
+		defer f.Close()
+		return parse(io.LimitReader(f, aptSourceMaxLen))
+	}
+	for _, file := range lists {
+		sources, errs := read(file, parseAptSourcesList)
+		for _, err := range errs {
+			q.Warn("cannot read an APT sources file", "file", file, "err", err)
+		}
+		if !emit(file, sources) {
 			return nil
 		}
 	}
 	for _, file := range deb822 {
-		b, err := root.ReadFileLimit(file, aptSourceMaxLen)
-		if err != nil {
-			q.Warn("cannot read an APT sources file", "file", file, "err", err)
-			continue
-		}
-		sources, errs := parseAptDeb822(b)
+		sources, errs := read(file, parseAptDeb822)
 		for _, err := range errs {
 			if !errors.Is(err, errAptNotDeb) { // deb-src stanzas are not errors
 				q.Warn("skipping an APT deb822 stanza", "file", file, "err", err)
@@ -229,14 +232,21 @@ func parseAptRelease(r io.Reader) (map[string]string, error) {
 // parseAptSourcesList reads the one-line format: "deb [options] uri suite
 // [component...]". Comments, deb-src lines and lines osquery cannot parse
 // are skipped.
-func parseAptSourcesList(b []byte) []aptSource {
+func parseAptSourcesList(r io.Reader) ([]aptSource, []error) {
 	var out []aptSource
-	for _, line := range pkgSplit(string(b), "\n") {
-		if s, ok := parseAptSourceLine(line); ok {
+	lr := newPkgLineReader(r)
+	for {
+		line, _, err := lr.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return out, []error{err}
+		}
+		if s, ok := parseAptSourceLine(string(line)); ok {
 			out = append(out, s)
 		}
 	}
-	return out
 }
 
 // parseAptSourceLine parses one line as osquery does: text after "#" is a
@@ -290,26 +300,45 @@ var (
 // line, each with Types, URIs, Suites and optional Enabled fields. A stanza
 // gives one source per URI and suite. The errors say which stanzas were
 // skipped; a disabled stanza is not an error.
-func parseAptDeb822(b []byte) ([]aptSource, []error) {
+func parseAptDeb822(r io.Reader) ([]aptSource, []error) {
 	var out []aptSource
 	var errs []error
-	for block := range strings.SplitSeq(string(b), "\n\n") {
-		if block == "" {
-			continue
+	var block []string // the stanza's lines, trimmed, empty ones dropped
+	flush := func() {
+		if len(block) == 0 {
+			return
 		}
 		sources, err := parseAptDeb822Stanza(block)
+		block = block[:0]
 		if err != nil {
 			errs = append(errs, err)
-			continue
+			return
 		}
 		out = append(out, sources...)
 	}
-	return out, errs
+	lr := newPkgLineReader(r)
+	for {
+		line, _, err := lr.next()
+		if err != nil {
+			flush()
+			if !errors.Is(err, io.EOF) {
+				errs = append(errs, err)
+			}
+			return out, errs
+		}
+		if len(line) == 0 { // "\n\n" ends a stanza, as osquery splits
+			flush()
+			continue
+		}
+		if l := strings.TrimSpace(string(line)); l != "" {
+			block = append(block, l)
+		}
+	}
 }
 
-func parseAptDeb822Stanza(block string) ([]aptSource, error) {
+func parseAptDeb822Stanza(lines []string) ([]aptSource, error) {
 	var uris, suites []string
-	for _, line := range pkgSplit(block, "\n") {
+	for _, line := range lines {
 		line, _, _ = strings.Cut(line, "#")
 		key, value, ok := strings.Cut(line, ":")
 		if !ok {

@@ -106,7 +106,7 @@ func TestParseAptDeb822(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sources, errs := parseAptDeb822([]byte(c.in))
+			sources, errs := parseAptDeb822(strings.NewReader(c.in))
 			var got []src
 			for _, s := range sources {
 				got = append(got, src{s.baseURI, s.name, aptCacheName(s)})
@@ -185,12 +185,13 @@ func FuzzParseAptSources(f *testing.F) {
 	f.Add("deb [arch=amd64] https://pkg.osquery.io/deb bionic main\ndeb https://x/ ./\n")
 	f.Add("Types: deb\nURIs: http://a/ b\nSuites: s/x ./\n\nURIs: http://\nSuites: a")
 	f.Fuzz(func(t *testing.T, in string) {
-		for _, s := range parseAptSourcesList([]byte(in)) {
+		list, _ := parseAptSourcesList(strings.NewReader(in))
+		for _, s := range list {
 			if len(s.listNames()) == 0 {
 				t.Fatalf("source without a cache name: %+v", s)
 			}
 		}
-		sources, _ := parseAptDeb822([]byte(in))
+		sources, _ := parseAptDeb822(strings.NewReader(in))
 		for _, s := range sources {
 			if len(s.listNames()) == 0 {
 				t.Fatalf("source without a cache name: %+v", s)

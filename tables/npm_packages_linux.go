@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -178,12 +179,17 @@ func npmPackageDirs(q *table.Query, modules string) []npmPackageDir {
 // cannot be read or is not a JSON object.
 func npmPackageRow(q *table.Query, manifest string) (table.Row, bool) {
 	r := q.NewRow()
-	b, err := q.Root().ReadFileLimit(manifest, npmManifestMax)
+	f, err := q.Root().Open(manifest)
 	if err != nil {
 		q.Warn("cannot read package.json", "file", manifest, "err", err)
 		return r, false
 	}
-	m, err := parseNPMManifest(b)
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() > npmManifestMax {
+		q.Warn("cannot read package.json", "file", manifest, "err", npmErrTooLarge(err))
+		return r, false
+	}
+	m, err := parseNPMManifest(f)
 	if err != nil {
 		q.Warn("skipping a malformed package.json", "file", manifest, "err", err)
 		return r, false
@@ -194,20 +200,65 @@ func npmPackageRow(q *table.Query, manifest string) (table.Row, bool) {
 	return r, true
 }
 
+func npmErrTooLarge(err error) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("larger than %d bytes", npmManifestMax)
+}
+
 var errNPMManifest = errors.New("not a JSON object")
 
+// npmKeys are the package.json members the table reads.
+var npmKeys = []string{"name", "version", "description", "homepage", "author", "license"}
+
+// npmSkip consumes a JSON value without keeping it: a manifest's other
+// members (dependencies, an old README) are checked but not copied.
+type npmSkip struct{}
+
+func (*npmSkip) UnmarshalJSON([]byte) error { return nil }
+
 // parseNPMManifest returns the columns a package.json gives, as osquery
-// reads them: name, version, description and homepage when they are
-// present ("" when they are not strings); author as a string or the name
-// of an author object; license as a string or, in the deprecated object
-// form, its url.
-func parseNPMManifest(b []byte) (map[string]string, error) {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(b, &doc); err != nil {
+// reads them with RapidJSON: name, version, description and homepage when
+// they are present ("" when they are not strings); author as a string or
+// the name of an author object; license as a string or, in the deprecated
+// object form, its url. Member names match exactly, and the first of
+// duplicate members counts. The document must be one JSON object.
+func parseNPMManifest(r io.Reader) (map[string]string, error) {
+	bad := func(err error) (map[string]string, error) {
 		return nil, fmt.Errorf("%w: %v", errNPMManifest, err)
 	}
-	if doc == nil {
-		return nil, errNPMManifest // null
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	if err != nil {
+		return bad(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return bad(fmt.Errorf("document is %v", tok))
+	}
+	doc := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return bad(err)
+		}
+		key, _ := tok.(string)
+		if _, dup := doc[key]; !dup && slices.Contains(npmKeys, key) {
+			var raw json.RawMessage
+			err = dec.Decode(&raw)
+			doc[key] = raw
+		} else {
+			err = dec.Decode(&npmSkip{})
+		}
+		if err != nil {
+			return bad(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return bad(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bad(errors.New("data after the object"))
 	}
 	out := map[string]string{}
 	str := func(raw json.RawMessage) (string, bool) {

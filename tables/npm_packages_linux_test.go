@@ -1,7 +1,9 @@
 package tables
 
 import (
+	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,6 +37,12 @@ func TestParseNPMManifest(t *testing.T) {
 			want: map[string]string{"author": ""},
 		},
 		{name: "empty object", in: `{}`, want: map[string]string{}},
+		{
+			name: "exact member names, first duplicate wins, other members skipped",
+			in:   `{"Name":"upper","name":"first","name":"second","readme":"` + strings.Repeat("r", 1<<16) + `","deps":{"a":[1,{"b":null}]}}`,
+			want: map[string]string{"name": "first"},
+		},
+		{name: "bad nested value", in: `{"deps":{"a":tru}}`, bad: true},
 		{name: "truncated", in: `{"name": "broken",`, bad: true},
 		{name: "array", in: `["name"]`, bad: true},
 		{name: "null", in: `null`, bad: true},
@@ -43,7 +51,7 @@ func TestParseNPMManifest(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := parseNPMManifest([]byte(c.in))
+			got, err := parseNPMManifest(strings.NewReader(c.in))
 			if c.bad {
 				if !errors.Is(err, errNPMManifest) {
 					t.Errorf("err = %v, want errNPMManifest", err)
@@ -64,7 +72,7 @@ func FuzzParseNPMManifest(f *testing.F) {
 	f.Add([]byte(`{"name":"a","author":{"name":"b"},"license":{"url":"c"}}`))
 	f.Add([]byte(`{"name":1,"homepage":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := parseNPMManifest(b)
+		m, err := parseNPMManifest(bytes.NewReader(b))
 		if err == nil && m == nil {
 			t.Fatal("nil map without error")
 		}

@@ -1,6 +1,16 @@
 package tables_test
 
-import "testing"
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/osaudit/osaudit/engine"
+	"github.com/osaudit/osaudit/hostfs"
+)
 
 func init() {
 	// The Debian fixture has no rpm database or yum repositories; the
@@ -28,4 +38,32 @@ func TestRPMPackagesName(t *testing.T) {
 func TestRPMPackagesOtherHosts(t *testing.T) {
 	checkPkgsQuery(t, "debian12", `SELECT name FROM rpm_packages`, nil)
 	checkPkgsQuery(t, "minimal", `SELECT name FROM rpm_packages WHERE name = 'bash'`, nil)
+}
+
+func TestRPMPackagesUnsupportedDB(t *testing.T) {
+	for _, file := range []string{"var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages.db"} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, filepath.FromSlash(file))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// A Berkeley DB hash file starts with its magic at offset 12.
+		if err := os.WriteFile(p, append(make([]byte, 12), 0x61, 0x15, 0x06, 0x00), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var logs strings.Builder
+		log := slog.New(slog.NewTextHandler(&logs, nil))
+		e, err := engine.New(hostfs.Dir(dir), engine.Options{Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rows, err := e.QueryAll(context.Background(), `SELECT name FROM rpm_packages`)
+		e.Close()
+		if err != nil || len(rows) != 0 {
+			t.Errorf("%s: rows %v, err %v; want none", file, rows, err)
+		}
+		if !strings.Contains(logs.String(), "unsupported rpmdb format") {
+			t.Errorf("%s: no warning about the format; logs:\n%s", file, logs.String())
+		}
+	}
 }

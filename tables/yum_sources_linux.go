@@ -46,9 +46,10 @@ func genYumSources(q *table.Query, yield func(table.Row) bool) error {
 	root := q.Root()
 	dirs := []string{yumReposDir}
 	confFound := false
-	if b, err := root.ReadFileLimit(yumConf, yumMaxFile); err == nil {
+	if f, err := root.Open(yumConf); err == nil {
 		confFound = true
-		conf := parseYumConf(strings.NewReader(string(b)))
+		conf := parseYumConf(io.LimitReader(f, yumMaxFile))
+		f.Close()
 		yumWarn(q, yumConf, conf.problems)
 		if rd, ok := conf.reposdir(); ok {
 			dirs = yumReposDirs(rd)
@@ -66,12 +67,13 @@ func genYumSources(q *table.Query, yield func(table.Row) bool) error {
 		return nil
 	}
 	for _, file := range files {
-		b, err := root.ReadFileLimit(file, yumMaxFile)
+		f, err := root.Open(file)
 		if err != nil {
 			q.Warn("cannot read a yum repository file", "file", file, "err", err)
 			continue
 		}
-		conf := parseYumConf(strings.NewReader(string(b)))
+		conf := parseYumConf(io.LimitReader(f, yumMaxFile))
+		f.Close()
 		yumWarn(q, file, conf.problems)
 		if !yumEmit(q, file, conf, yield) {
 			return nil
