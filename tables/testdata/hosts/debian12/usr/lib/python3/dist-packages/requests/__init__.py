@@ -1,0 +1,1 @@
+"""Requests HTTP Library."""
