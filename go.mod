@@ -3,6 +3,7 @@ module github.com/osaudit/osaudit
 go 1.26.0
 
 require (
+	github.com/godbus/dbus/v5 v5.2.4
 	github.com/google/go-cmp v0.7.0
 	modernc.org/sqlite v1.62.0
 )
