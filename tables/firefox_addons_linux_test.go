@@ -36,7 +36,7 @@ func TestParseFirefoxExtensions(t *testing.T) {
 			"autoupdate": "1", "location": "app-profile", "path": "/p/uBlock0@raymondhill.net.xpi",
 		})},
 		{values: empty(map[string]string{
-			"name": "1", // osquery turns every boolean-looking value into 1 or 0
+			"name":       "1", // osquery turns every boolean-looking value into 1 or 0
 			"identifier": "theme@example", "type": "theme", "visible": "0", "active": "0", "autoupdate": "2",
 		}), disabled: true},
 		{values: empty(map[string]string{"identifier": "soft@example"}), disabled: true},
