@@ -35,11 +35,9 @@ func init() {
 //     that osquery's getnameinfo fails (osquery issue #8562); netmask "32".
 //   - sortlist rows (at most MAXRESOLVSORT = 10): netmask is the in_addr_t
 //     mask read as a little-endian integer, printed in decimal. osquery
-//     passes the entry's struct in_addr to getnameinfo as a struct sockaddr,
-//     so the address is "" except when the network's first two bytes read
-//     as AF_INET (2.0.x.x), where it is the mask in dotted form. For
-//     10.0.x.x (read as AF_INET6) osquery reads neighbouring memory; osaudit
-//     gives "" there.
+//     passes the entry's struct in_addr to getnameinfo as a struct sockaddr
+//     (see resolvSortAddress), so the address is "" unless the network
+//     starts with 1.0, 2.0 or 10.0.
 //   - search rows (at most MAXDNSRCH = 6, within the 256 bytes of
 //     _res.defdname): every row's address is the first search domain, as
 //     osquery prints dnsrch[0] for each; netmask is NULL.
@@ -163,17 +161,101 @@ func resolvRows(rc resolvConf) []resolvRow {
 		rows = append(rows, resolvRow{id: int64(i), typ: "nameserver", address: addr, netmask: "32", hasNetmask: true})
 	}
 	for i, s := range rc.sortlist {
-		addr := ""
-		if s.addr[0] == 2 && s.addr[1] == 0 { // sa_family reads as AF_INET
-			addr = netip.AddrFrom4(s.mask).String()
-		}
 		mask := strconv.FormatUint(uint64(binary.LittleEndian.Uint32(s.mask[:])), 10)
-		rows = append(rows, resolvRow{id: int64(i), typ: "sortlist", address: addr, netmask: mask, hasNetmask: true})
+		rows = append(rows, resolvRow{id: int64(i), typ: "sortlist", address: resolvSortAddress(rc.sortlist, i), netmask: mask, hasNetmask: true})
 	}
 	for i := range rc.search {
 		rows = append(rows, resolvRow{id: int64(i), typ: "search", address: rc.search[0]})
 	}
 	return rows
+}
+
+// resolvSortAddress reproduces what osquery prints as the address of
+// sortlist entry i: it hands &_res.sort_list[i].addr, a 4-byte struct
+// in_addr, to getnameinfo as a struct sockaddr on a little-endian host.
+// The first two address bytes are then read as sa_family:
+//
+//   - 1.0.x.x reads as AF_LOCAL, which getnameinfo names "localhost";
+//   - 2.0.x.x reads as AF_INET, and sin_addr is the entry's mask;
+//   - 10.0.x.x reads as AF_INET6, and sin6_addr is the 16 bytes after the
+//     entry (the next two entries, or what follows the array in struct
+//     __res_state) with sin6_scope_id the 4 bytes after those;
+//   - any other family makes getnameinfo fail: "".
+//
+// The memory after the entries in use is taken as zero (a fresh _res;
+// after the array come 4 bytes of padding and two NULL hook pointers). A
+// non-zero scope is printed as a number (glibc would print an interface
+// name for a link-local address whose scope is an interface index).
+func resolvSortAddress(list []resolvSort, i int) string {
+	var mem [resMaxSort*8 + 4 + 16]byte
+	for j, e := range list {
+		copy(mem[8*j:], e.addr[:])
+		copy(mem[8*j+4:], e.mask[:])
+	}
+	base := 8 * i
+	switch binary.LittleEndian.Uint16(mem[base:]) {
+	case 1: // AF_LOCAL with NI_NUMERICHOST
+		return "localhost"
+	case 2: // AF_INET: family, port, then sin_addr
+		return netip.AddrFrom4([4]byte(mem[base+4 : base+8])).String()
+	case 10: // AF_INET6: family, port, flowinfo, sin6_addr, scope id
+		s := resolvFormatIPv6([16]byte(mem[base+8 : base+24]))
+		if scope := binary.LittleEndian.Uint32(mem[base+24:]); scope != 0 {
+			s += "%" + strconv.FormatUint(uint64(scope), 10)
+		}
+		return s
+	}
+	return ""
+}
+
+// resolvFormatIPv6 formats an IPv6 address as glibc's inet_ntop does: the
+// longest run of two or more zero words (the first of equals) becomes
+// "::", and an IPv4-compatible or IPv4-mapped address ends in dotted
+// form.
+func resolvFormatIPv6(a [16]byte) string {
+	var w [8]uint16
+	for i := range w {
+		w[i] = binary.BigEndian.Uint16(a[2*i:])
+	}
+	bestBase, bestLen := -1, 0
+	for i := 0; i < 8; {
+		if w[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && w[j] == 0 {
+			j++
+		}
+		if j-i > bestLen {
+			bestBase, bestLen = i, j-i
+		}
+		i = j
+	}
+	if bestLen < 2 {
+		bestBase = -1
+	}
+	var b strings.Builder
+	for i := 0; i < 8; i++ {
+		if bestBase >= 0 && i >= bestBase && i < bestBase+bestLen {
+			if i == bestBase {
+				b.WriteByte(':')
+			}
+			continue
+		}
+		if i != 0 {
+			b.WriteByte(':')
+		}
+		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+			b.WriteString(netip.AddrFrom4([4]byte(a[12:16])).String())
+			break
+		}
+		b.WriteString(strconv.FormatUint(uint64(w[i]), 16))
+	}
+	if bestBase >= 0 && bestBase+bestLen == 8 {
+		b.WriteByte(':')
+	}
+	return b.String()
 }
 
 // parseResolvConf parses resolv.conf(5) text as glibc's res_init does and
@@ -377,6 +459,9 @@ func inetAton(s string) ([4]byte, bool) {
 			return [4]byte{}, false
 		}
 		v := uint64(0)
+		if base == 16 && digits == "" {
+			return [4]byte{}, false // "0x" without digits
+		}
 		if digits != "" {
 			n, err := strconv.ParseUint(digits, base, 32)
 			if err != nil || strings.ContainsAny(digits[:1], "+-") {

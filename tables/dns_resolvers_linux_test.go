@@ -19,7 +19,8 @@ func TestInetAton(t *testing.T) {
 		{"10.1.258", [4]byte{10, 1, 1, 2}, true},
 		{"0x7f.1", [4]byte{127, 0, 0, 1}, true},
 		{"010.0.0.1", [4]byte{8, 0, 0, 1}, true},
-		{"0x", [4]byte{}, true},
+		{"0x", [4]byte{}, false},
+		{"0", [4]byte{}, true},
 		{"4294967295", [4]byte{255, 255, 255, 255}, true},
 		{"4294967296", [4]byte{}, false},
 		{"1.2.3.256", [4]byte{}, false},
@@ -137,7 +138,7 @@ func TestResolvRows(t *testing.T) {
 		{id: 1, typ: "nameserver", address: "", netmask: "32", hasNetmask: true},
 		{id: 0, typ: "sortlist", address: "", netmask: "15794175", hasNetmask: true},
 		{id: 1, typ: "sortlist", address: "255.0.0.0", netmask: "255", hasNetmask: true},
-		{id: 2, typ: "sortlist", address: "", netmask: "255", hasNetmask: true},
+		{id: 2, typ: "sortlist", address: "::", netmask: "255", hasNetmask: true}, // 10.0.x.x reads as AF_INET6 over zeros
 		{id: 0, typ: "search", address: "a.example"},
 		{id: 1, typ: "search", address: "a.example"}, // osquery prints dnsrch[0] for each
 	}
@@ -162,4 +163,34 @@ func FuzzParseResolvConf(f *testing.F) {
 			t.Fatalf("parseResolvConf(%q) does not return", s)
 		}
 	})
+}
+
+// TestResolvSortAddress checks the sortlist addresses against what glibc
+// 2.36's getnameinfo printed for the same _res state (osquery's call, run
+// on Debian 12 with each line as /etc/resolv.conf).
+func TestResolvSortAddress(t *testing.T) {
+	tests := []struct {
+		line string
+		want []string
+	}{
+		{"sortlist 10.0.0.0/0.0.0.0 0.0.0.0/0.0.0.0 0.0.0.0/1.2.3.4", []string{"::1.2.3.4", "", ""}},
+		{"sortlist 10.0.0.0/0.0.0.0 0.0.0.0/0.0.0.0 0.0.255.255/1.2.3.4 5.6.7.8", []string{"::ffff:1.2.3.4%134678021", "", "", ""}},
+		{"sortlist 10.0.0.0/0.0.0.0 0.0.0.1/0.0.0.0 0.0.0.0/0.0.0.1", []string{"0:1::1", "", ""}},
+		{"sortlist 10.0.1.1/255.255.0.0 0.1.0.0/0.0.0.0 0.0.0.0/0.0.0.0 1.0.0.0", []string{"1::%1", "", "", "localhost"}},
+		{"sortlist 2.0.1.2/255.255.0.0 130.155.160.0/255.255.240.0", []string{"255.255.0.0", ""}},
+		{
+			"sortlist 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 1.1.1.7 10.0.0.8/1.2.3.4 10.0.0.9/5.6.7.8 10.0.0.10/9.10.11.12",
+			[]string{"", "", "", "", "", "", "", "a00:9:506:708:a00:a:90a:b0c", "a00:a:90a:b0c::", "::"},
+		},
+	}
+	for _, tt := range tests {
+		rc := parseResolvConf(tt.line+"\n", "")
+		var got []string
+		for i := range rc.sortlist {
+			got = append(got, resolvSortAddress(rc.sortlist, i))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.line, diff)
+		}
+	}
 }
