@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"sort"
 	"strconv"
@@ -120,7 +121,7 @@ func genChromeExtensions(q *table.Query, yield func(table.Row) bool) error {
 	root := q.Root()
 	for _, u := range queryUsers(q) {
 		for _, b := range chromeBrowsers {
-			for _, dir := range chromeProfileDirs(root, path.Join(u.Home, b.dir)) {
+			for _, dir := range chromeProfileDirs(root, chromeCanonical(root, path.Join(u.Home, b.dir))) {
 				if q.Context().Err() != nil {
 					return nil
 				}
@@ -187,11 +188,55 @@ func chromeProfileDirs(root *hostfs.Root, base string) []string {
 	}
 	var out []string
 	for _, d := range chromeSubdirs(root, base) {
-		if chromeIsProfile(root, d) {
+		if d = chromeCanonical(root, d); chromeIsProfile(root, d) {
 			out = append(out, d)
 		}
 	}
 	return out
+}
+
+// chromeCanonical resolves the symbolic links and dot elements of an
+// absolute host path, as osquery's fs::canonical calls do; a path that
+// cannot be resolved (a missing element, a link loop) is returned as given,
+// as osquery falls back to it.
+func chromeCanonical(root *hostfs.Root, p string) string {
+	if !path.IsAbs(p) {
+		return p
+	}
+	resolved := "/"
+	rest := strings.Split(p, "/")
+	for hops := 0; len(rest) > 0; {
+		name := rest[0]
+		rest = rest[1:]
+		if name == "" || name == "." {
+			continue
+		}
+		if name == ".." {
+			resolved = path.Dir(resolved)
+			continue
+		}
+		next := path.Join(resolved, name)
+		fi, err := root.Lstat(next)
+		if err != nil {
+			return p
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			resolved = next
+			continue
+		}
+		if hops++; hops > 40 {
+			return p
+		}
+		target, err := root.Readlink(next)
+		if err != nil {
+			return p
+		}
+		if path.IsAbs(target) {
+			resolved = "/"
+		}
+		rest = append(strings.Split(target, "/"), rest...)
+	}
+	return resolved
 }
 
 func chromeIsProfile(root *hostfs.Root, dir string) bool {
@@ -252,13 +297,17 @@ func readChromeProfile(q *table.Query, typ, dir string, uid int64) (*chromeProfi
 	unreferenced := map[string][]byte{}
 	for _, idDir := range chromeSubdirs(root, path.Join(dir, "Extensions")) {
 		for _, ext := range chromeSubdirs(root, idDir) {
+			ext = chromeCanonical(root, ext)
 			if m, err := root.ReadFileLimit(path.Join(ext, "manifest.json"), chromeReadLimit); err == nil {
 				unreferenced[ext] = m
 			}
 		}
 	}
 	referenced := map[string][]byte{}
-	for _, ref := range append(chromeSettingsPaths(&p.prefs, dir), chromeSettingsPaths(&p.secure, dir)...) {
+	prefsSettings := chromeSettings(root, &p.prefs, dir)
+	secureSettings := chromeSettings(root, &p.secure, dir)
+	for _, s := range append(prefsSettings, secureSettings...) {
+		ref := s.path
 		if m, ok := unreferenced[ref]; ok {
 			referenced[ref] = m
 			delete(unreferenced, ref)
@@ -306,9 +355,11 @@ func readChromeProfile(q *table.Query, typ, dir string, uid int64) (*chromeProfi
 			}
 			if group.referenced {
 				e.referenced = true
-				settings, ok := chromeExtensionSettings(&p.prefs, extPath, dir)
+				// The first preferences file with an extensions.settings
+				// node that lists the path gives the settings.
+				settings, ok := chromeExtensionSettings(prefsSettings, extPath)
 				if !ok {
-					settings, ok = chromeExtensionSettings(&p.secure, extPath, dir)
+					settings, ok = chromeExtensionSettings(secureSettings, extPath)
 				}
 				if !ok {
 					q.Warn("extension not found in the profile settings", "path", extPath)
@@ -339,45 +390,50 @@ func chromeSettingsNode(prefs *ptreeNode) (*ptreeNode, bool) {
 
 // chromeSettingsPath resolves a settings entry's path: relative paths are
 // under the profile's Extensions directory.
-func chromeSettingsPath(p, profile string) string {
+func chromeSettingsPath(root *hostfs.Root, p, profile string) string {
 	if !path.IsAbs(p) {
 		p = path.Join(profile, "Extensions", p)
 	}
-	return path.Clean(p)
+	if root == nil {
+		return path.Clean(p)
+	}
+	return chromeCanonical(root, p)
 }
 
-// chromeSettingsPaths lists the extension paths the preferences name.
-func chromeSettingsPaths(prefs *ptreeNode, profile string) []string {
+// chromeSetting is an entry of extensions.settings that names a path.
+type chromeSetting struct {
+	path  string // resolved
+	entry *ptreeNode
+}
+
+// chromeSettings lists the entries of extensions.settings that name an
+// extension path, in document order, with the paths resolved.
+func chromeSettings(root *hostfs.Root, prefs *ptreeNode, profile string) []chromeSetting {
 	settings, ok := chromeSettingsNode(prefs)
 	if !ok {
 		return nil
 	}
-	var out []string
+	var out []chromeSetting
 	for i := range settings.children {
-		if p, ok := settings.children[i].child("path", true); ok {
-			out = append(out, chromeSettingsPath(p.data, profile))
+		entry := &settings.children[i]
+		if p, ok := entry.child("path", true); ok {
+			out = append(out, chromeSetting{chromeSettingsPath(root, p.data, profile), entry})
 		}
 	}
 	return out
 }
 
-// chromeExtensionSettings finds the settings entry of an extension path
-// and returns its identifier (the entry's key), state, from_webstore and
-// install_time.
-func chromeExtensionSettings(prefs *ptreeNode, extPath, profile string) (map[string]string, bool) {
-	settings, ok := chromeSettingsNode(prefs)
-	if !ok {
-		return nil, false
-	}
-	for i := range settings.children {
-		entry := &settings.children[i]
-		p, ok := entry.child("path", true)
-		if !ok || chromeSettingsPath(p.data, profile) != extPath {
+// chromeExtensionSettings finds the first settings entry of an extension
+// path and returns its identifier (the entry's key), state, from_webstore
+// and install_time.
+func chromeExtensionSettings(settings []chromeSetting, extPath string) (map[string]string, bool) {
+	for _, s := range settings {
+		if s.path != extPath {
 			continue
 		}
-		out := map[string]string{"referenced_identifier": entry.key}
+		out := map[string]string{"referenced_identifier": s.entry.key}
 		for _, name := range []string{"from_webstore", "state", "install_time"} {
-			if v, ok := entry.child(name, true); ok {
+			if v, ok := s.entry.child(name, true); ok {
 				out[name] = v.data
 			}
 		}

@@ -3,9 +3,13 @@ package tables
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/osaudit/osaudit/hostfs"
 )
 
 // chromeTestKey and chromeTestID are osquery's test vector for the
@@ -189,27 +193,32 @@ func TestChromeSettings(t *testing.T) {
 	}
 	const profile = "/home/user/.config/google-chrome/Default"
 	wantPaths := []string{profile + "/Extensions/extension/1.00.0_0", "/absolute/path/to/extension/1.00.0_0"}
-	if diff := cmp.Diff(wantPaths, chromeSettingsPaths(&prefs, profile)); diff != "" {
+	settings := chromeSettings(nil, &prefs, profile)
+	var paths []string
+	for _, s := range settings {
+		paths = append(paths, s.path)
+	}
+	if diff := cmp.Diff(wantPaths, paths); diff != "" {
 		t.Errorf("paths (-want +got):\n%s", diff)
 	}
-	got, ok := chromeExtensionSettings(&prefs, wantPaths[0], profile)
+	got, ok := chromeExtensionSettings(settings, wantPaths[0])
 	want := map[string]string{"referenced_identifier": "extension_identifier1", "from_webstore": "true", "state": "1", "install_time": "13251308956895241"}
 	if diff := cmp.Diff(want, got); !ok || diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
-	got, ok = chromeExtensionSettings(&prefs, wantPaths[1], profile)
+	got, ok = chromeExtensionSettings(settings, wantPaths[1])
 	if !ok || got["referenced_identifier"] != "extension_identifier2" || got["state"] != "0" || got["from_webstore"] != "false" {
 		t.Errorf("settings of the absolute path = %v, %v", got, ok)
 	}
-	if _, ok := chromeExtensionSettings(&prefs, "/elsewhere", profile); ok {
+	if _, ok := chromeExtensionSettings(settings, "/elsewhere"); ok {
 		t.Error("found settings for an unknown path")
 	}
 	if name := chromeProfileName(&prefs); name != "test" {
 		t.Errorf("profile name = %q", name)
 	}
 	opera, _ := parsePtreeJSON([]byte(`{"extensions": {"opsettings": {"id": {"path": "id/1_0"}}}}`))
-	if diff := cmp.Diff([]string{"/o/Extensions/id/1_0"}, chromeSettingsPaths(&opera, "/o")); diff != "" {
-		t.Errorf("opsettings (-want +got):\n%s", diff)
+	if got := chromeSettings(nil, &opera, "/o"); len(got) != 1 || got[0].path != "/o/Extensions/id/1_0" || got[0].entry.key != "id" {
+		t.Errorf("opsettings: %+v", got)
 	}
 }
 
@@ -231,4 +240,41 @@ func FuzzParseChromeExtension(f *testing.F) {
 			t.Fatalf("bad extension %+v", e)
 		}
 	})
+}
+
+func TestChromeCanonical(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"data/cfg/google-chrome/Default", "home/u"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{
+		"home/u/.config":           "/data/cfg",
+		"data/cfg/chrome-link":     "google-chrome/./Default",
+		"data/cfg/loop":            "loop",
+		"data/cfg/google-chrome/D": "../google-chrome/Default",
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := hostfs.Dir(dir)
+	tests := []struct{ in, want string }{
+		{"/home/u/.config/google-chrome/Default", "/data/cfg/google-chrome/Default"},
+		{"/home/u/.config/chrome-link", "/data/cfg/google-chrome/Default"},
+		{"/home/u/.config/google-chrome/D", "/data/cfg/google-chrome/Default"},
+		{"/home/u/./x/../.config/google-chrome", "/home/u/./x/../.config/google-chrome"}, // x does not exist
+		{"/home/u/./.config//google-chrome/", "/data/cfg/google-chrome"},
+		{"relative/path", "relative/path"},
+		{"/home/u/.config/loop", "/home/u/.config/loop"},
+		{"/home/u/.config/absent", "/home/u/.config/absent"},
+		{"/", "/"},
+	}
+	for _, tt := range tests {
+		if got := chromeCanonical(root, tt.in); got != tt.want {
+			t.Errorf("chromeCanonical(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }
