@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,13 +89,66 @@ func TestBrowserExtensionsPerUser(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", tt.sql, got, tt.want)
 		}
 	}
-	if _, ok := table.Lookup("users"); !ok {
-		t.Log("users table not registered in this build; skipping the JOIN")
-		return
+	// A JOIN with users passes each user's uid to the table. Until the
+	// users table is in this build, a stand-in over the fixture's passwd
+	// entries plays its part.
+	users, ok := table.Lookup("users")
+	if !ok {
+		users = fakeUsersTable()
 	}
-	got := queryStrings(t, e, "SELECT u.username, c.name FROM users u CROSS JOIN chrome_extensions c USING (uid)")
-	want := []string{"alice|Page Translator", "alice|Tab Session Keeper", "bob|Dev Helper (unpacked)"}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("users JOIN chrome_extensions:\n got %q\nwant %q", got, want)
+	chrome, _ := table.Lookup("chrome_extensions")
+	firefox, _ := table.Lookup("firefox_addons")
+	je, err := engine.New(fixtureRoot("debian12"), engine.Options{Logger: testLogger(t), Tables: []*table.Table{users, chrome, firefox}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer je.Close()
+	for _, tt := range []struct {
+		sql  string
+		want []string
+	}{
+		{"SELECT u.username, c.browser_type, c.name FROM users u CROSS JOIN chrome_extensions c USING (uid)", []string{
+			"alice|chrome|Page Translator", "alice|chrome|Tab Session Keeper", "bob|chromium|Dev Helper (unpacked)"}},
+		{"SELECT u.username, f.name FROM users u CROSS JOIN firefox_addons f USING (uid)", []string{"alice|uBlock Origin"}},
+	} {
+		got := queryStrings(t, je, tt.sql)
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s:\n got %q\nwant %q", tt.sql, got, tt.want)
+		}
+	}
+}
+
+// fakeUsersTable is a minimal users table (uid, username) over the
+// fixture's /etc/passwd.
+func fakeUsersTable() *table.Table {
+	return &table.Table{
+		Name: "users",
+		Columns: []table.Column{
+			table.BigIntColumn("uid", table.Index),
+			table.TextColumn("username"),
+		},
+		Generate: func(q *table.Query, yield func(table.Row) bool) error {
+			b, err := q.Root().ReadFile("/etc/passwd")
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Split(line, ":")
+				if len(f) != 7 {
+					continue
+				}
+				uid, err := strconv.ParseInt(f[2], 10, 64)
+				if err != nil {
+					continue
+				}
+				r := q.NewRow()
+				r.Set("uid", table.Int(uid))
+				r.Set("username", table.Text(f[0]))
+				if !yield(r) {
+					return nil
+				}
+			}
+			return nil
+		},
 	}
 }
