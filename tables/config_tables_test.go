@@ -12,7 +12,7 @@ import (
 	"github.com/osaudit/osaudit/table"
 )
 
-func fixtureEngine(t *testing.T) *engine.Engine {
+func configFixtureEngine(t *testing.T) *engine.Engine {
 	t.Helper()
 	e, err := engine.New(fixtureRoot("debian12"), engine.Options{Logger: testLogger(t)})
 	if err != nil {
@@ -22,9 +22,9 @@ func fixtureEngine(t *testing.T) *engine.Engine {
 	return e
 }
 
-// queryStrings runs a query and renders each row as its values joined by
+// configQueryRows runs a query and renders each row as its values joined by
 // "|", sorted.
-func queryStrings(t *testing.T, e *engine.Engine, sql string) []string {
+func configQueryRows(t *testing.T, e *engine.Engine, sql string) []string {
 	t.Helper()
 	_, rows, err := e.QueryAll(context.Background(), sql)
 	if err != nil {
@@ -46,21 +46,21 @@ func queryStrings(t *testing.T, e *engine.Engine, sql string) []string {
 }
 
 func TestEtcHostsAlias(t *testing.T) {
-	e := fixtureEngine(t)
-	a := queryStrings(t, e, "SELECT address, hostnames FROM etc_hosts")
-	b := queryStrings(t, e, "SELECT address, hostnames FROM hosts")
+	e := configFixtureEngine(t)
+	a := configQueryRows(t, e, "SELECT address, hostnames FROM etc_hosts")
+	b := configQueryRows(t, e, "SELECT address, hostnames FROM hosts")
 	if len(a) == 0 || strings.Join(a, "\n") != strings.Join(b, "\n") {
 		t.Errorf("hosts differs from etc_hosts:\n%v\n%v", a, b)
 	}
 }
 
 func TestPidWithNamespaceUnsupported(t *testing.T) {
-	e := fixtureEngine(t)
+	e := configFixtureEngine(t)
 	for _, name := range []string{"etc_hosts", "dns_resolvers", "crontab"} {
-		if got := queryStrings(t, e, "SELECT * FROM "+name+" WHERE pid_with_namespace = 412"); len(got) != 0 {
+		if got := configQueryRows(t, e, "SELECT * FROM "+name+" WHERE pid_with_namespace = 412"); len(got) != 0 {
 			t.Errorf("%s in pid 412's namespaces: %v", name, got)
 		}
-		if got := queryStrings(t, e, "SELECT * FROM "+name+" WHERE pid_with_namespace = 0"); len(got) == 0 {
+		if got := configQueryRows(t, e, "SELECT * FROM "+name+" WHERE pid_with_namespace = 0"); len(got) == 0 {
 			t.Errorf("%s: no rows with pid_with_namespace = 0", name)
 		}
 	}
@@ -69,7 +69,7 @@ func TestPidWithNamespaceUnsupported(t *testing.T) {
 // TestBrowserExtensionsPerUser checks the user_data rule: the current user
 // (alice, 1000) by default, other users when uid is constrained.
 func TestBrowserExtensionsPerUser(t *testing.T) {
-	e := fixtureEngine(t)
+	e := configFixtureEngine(t)
 	tests := []struct {
 		sql  string
 		want []string
@@ -84,7 +84,7 @@ func TestBrowserExtensionsPerUser(t *testing.T) {
 		{"SELECT uid, name FROM firefox_addons WHERE uid = 1001", nil},
 	}
 	for _, tt := range tests {
-		got := queryStrings(t, e, tt.sql)
+		got := configQueryRows(t, e, tt.sql)
 		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 			t.Errorf("%s:\n got %q\nwant %q", tt.sql, got, tt.want)
 		}
@@ -94,7 +94,7 @@ func TestBrowserExtensionsPerUser(t *testing.T) {
 	// entries plays its part.
 	users, ok := table.Lookup("users")
 	if !ok {
-		users = fakeUsersTable()
+		users = configFakeUsersTable()
 	}
 	chrome, _ := table.Lookup("chrome_extensions")
 	firefox, _ := table.Lookup("firefox_addons")
@@ -111,16 +111,16 @@ func TestBrowserExtensionsPerUser(t *testing.T) {
 			"alice|chrome|Page Translator", "alice|chrome|Tab Session Keeper", "bob|chromium|Dev Helper (unpacked)"}},
 		{"SELECT u.username, f.name FROM users u CROSS JOIN firefox_addons f USING (uid)", []string{"alice|uBlock Origin"}},
 	} {
-		got := queryStrings(t, je, tt.sql)
+		got := configQueryRows(t, je, tt.sql)
 		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 			t.Errorf("%s:\n got %q\nwant %q", tt.sql, got, tt.want)
 		}
 	}
 }
 
-// fakeUsersTable is a minimal users table (uid, username) over the
+// configFakeUsersTable is a minimal users table (uid, username) over the
 // fixture's /etc/passwd.
-func fakeUsersTable() *table.Table {
+func configFakeUsersTable() *table.Table {
 	return &table.Table{
 		Name: "users",
 		Columns: []table.Column{

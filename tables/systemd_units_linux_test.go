@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func strPtr(s string) *string { return &s }
+func systemdStrPtr(s string) *string { return &s }
 
 func TestParseSystemdUnits(t *testing.T) {
 	tests := []struct {
@@ -34,8 +34,8 @@ func TestParseSystemdUnits(t *testing.T) {
 			want: []systemdUnit{
 				{ID: "ssh.service", Description: "OpenBSD Secure Shell server", LoadState: "loaded", ActiveState: "active",
 					SubState: "running", ObjectPath: "/org/freedesktop/systemd1/unit/ssh_2eservice", JobPath: "/",
-					FragmentPath: strPtr("/lib/systemd/system/ssh.service"), SourcePath: strPtr(""), User: strPtr(""),
-					UnitFileState: strPtr("enabled")},
+					FragmentPath: systemdStrPtr("/lib/systemd/system/ssh.service"), SourcePath: systemdStrPtr(""), User: systemdStrPtr(""),
+					UnitFileState: systemdStrPtr("enabled")},
 				{ID: "a.socket", JobID: 7},
 			},
 		},
@@ -66,13 +66,13 @@ func FuzzParseSystemdUnits(f *testing.F) {
 	})
 }
 
-// fakeSystemd serves ListUnits and Properties.Get like systemd does.
-type fakeSystemd struct {
-	units []fakeUnit
+// systemdFakeManager serves ListUnits and Properties.Get like systemd does.
+type systemdFakeManager struct {
+	units []systemdFakeUnit
 	props map[dbus.ObjectPath]map[string]string // "iface.Name" -> value
 }
 
-type fakeUnit struct {
+type systemdFakeUnit struct {
 	ID, Description, LoadState, ActiveState, SubState, Following string
 	Path                                                         dbus.ObjectPath
 	JobID                                                        uint32
@@ -80,13 +80,13 @@ type fakeUnit struct {
 	JobPath                                                      dbus.ObjectPath
 }
 
-func (s *fakeSystemd) ListUnits() ([]fakeUnit, *dbus.Error) { return s.units, nil }
+func (s *systemdFakeManager) ListUnits() ([]systemdFakeUnit, *dbus.Error) { return s.units, nil }
 
-type fakeUnitProps struct {
+type systemdFakeProps struct {
 	values map[string]string
 }
 
-func (p fakeUnitProps) Get(iface, name string) (dbus.Variant, *dbus.Error) {
+func (p systemdFakeProps) Get(iface, name string) (dbus.Variant, *dbus.Error) {
 	v, ok := p.values[iface+"."+name]
 	if !ok {
 		return dbus.Variant{}, dbus.NewError("org.freedesktop.DBus.Error.UnknownProperty", []any{"no such property"})
@@ -94,8 +94,8 @@ func (p fakeUnitProps) Get(iface, name string) (dbus.Variant, *dbus.Error) {
 	return dbus.MakeVariant(v), nil
 }
 
-// startTestBus runs a private dbus-daemon and returns its address.
-func startTestBus(t *testing.T) string {
+// systemdTestBus runs a private dbus-daemon and returns its address.
+func systemdTestBus(t *testing.T) string {
 	t.Helper()
 	daemon, err := exec.LookPath("dbus-daemon")
 	if err != nil {
@@ -130,16 +130,16 @@ func startTestBus(t *testing.T) string {
 // TestReadSystemdUnitsDBus talks to a fake systemd on a private bus and
 // checks the JSON document the live source produces.
 func TestReadSystemdUnitsDBus(t *testing.T) {
-	addr := startTestBus(t)
+	addr := systemdTestBus(t)
 	server, err := dbus.Connect(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer server.Close()
-	fake := &fakeSystemd{props: map[dbus.ObjectPath]map[string]string{}}
+	fake := &systemdFakeManager{props: map[dbus.ObjectPath]map[string]string{}}
 	for i, id := range []string{"ssh.service", "ssh.socket", "systemd-timesyncd.service"} {
 		path := dbus.ObjectPath("/org/freedesktop/systemd1/unit/" + strings.NewReplacer(".", "_2e", "-", "_2d").Replace(id))
-		u := fakeUnit{ID: id, Description: "unit " + id, LoadState: "loaded", ActiveState: "active", SubState: "running", Path: path, JobPath: "/"}
+		u := systemdFakeUnit{ID: id, Description: "unit " + id, LoadState: "loaded", ActiveState: "active", SubState: "running", Path: path, JobPath: "/"}
 		values := map[string]string{
 			"org.freedesktop.systemd1.Unit.FragmentPath":  "/lib/systemd/system/" + id,
 			"org.freedesktop.systemd1.Unit.SourcePath":    "",
@@ -155,7 +155,7 @@ func TestReadSystemdUnitsDBus(t *testing.T) {
 			values["org.freedesktop.systemd1.Unit.UnitFileState"] = "masked"
 		}
 		fake.units = append(fake.units, u)
-		if err := server.Export(fakeUnitProps{values}, path, "org.freedesktop.DBus.Properties"); err != nil {
+		if err := server.Export(systemdFakeProps{values}, path, "org.freedesktop.DBus.Properties"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,13 +178,13 @@ func TestReadSystemdUnitsDBus(t *testing.T) {
 	want := []systemdUnit{
 		{ID: "ssh.service", Description: "unit ssh.service", LoadState: "loaded", ActiveState: "active", SubState: "running",
 			ObjectPath: "/org/freedesktop/systemd1/unit/ssh_2eservice", JobPath: "/",
-			FragmentPath: strPtr("/lib/systemd/system/ssh.service"), SourcePath: strPtr(""), User: strPtr("svc"), UnitFileState: strPtr("enabled")},
+			FragmentPath: systemdStrPtr("/lib/systemd/system/ssh.service"), SourcePath: systemdStrPtr(""), User: systemdStrPtr("svc"), UnitFileState: systemdStrPtr("enabled")},
 		{ID: "ssh.socket", Description: "unit ssh.socket", LoadState: "loaded", ActiveState: "active", SubState: "running",
 			ObjectPath: "/org/freedesktop/systemd1/unit/ssh_2esocket", JobPath: "/",
-			FragmentPath: strPtr("/lib/systemd/system/ssh.socket"), SourcePath: strPtr(""), UnitFileState: strPtr("enabled")},
+			FragmentPath: systemdStrPtr("/lib/systemd/system/ssh.socket"), SourcePath: systemdStrPtr(""), UnitFileState: systemdStrPtr("enabled")},
 		{ID: "systemd-timesyncd.service", Description: "unit systemd-timesyncd.service", LoadState: "masked", ActiveState: "inactive", SubState: "dead",
 			ObjectPath: "/org/freedesktop/systemd1/unit/systemd_2dtimesyncd_2eservice", JobID: 42, JobType: "start", JobPath: "/org/freedesktop/systemd1/job/42",
-			FragmentPath: strPtr("/dev/null"), SourcePath: strPtr(""), User: strPtr("svc"), UnitFileState: strPtr("masked")},
+			FragmentPath: systemdStrPtr("/dev/null"), SourcePath: systemdStrPtr(""), User: systemdStrPtr("svc"), UnitFileState: systemdStrPtr("masked")},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
