@@ -69,10 +69,11 @@ func etcInNamespace(q *table.Query) bool {
 	return false
 }
 
-// etcInteger converts text for an INTEGER column as osquery does (C's
-// strtol with base 0: decimal, 0x hex or leading-0 octal, optional sign
-// and leading white space, nothing after the digits). Text that is not
-// such a number becomes NULL, as osquery's virtual table reports it.
+// etcInteger converts text for an INTEGER column as osquery's virtual
+// table does (DynamicTableRow::get_column): std::stol with base 0
+// (decimal, 0x hex or leading-0 octal, optional sign and leading white
+// space, nothing after the digits), then sqlite3_result_int, which keeps
+// the low 32 bits. Text that is not such a number becomes NULL.
 func etcInteger(s string) table.Value {
 	t := strings.TrimLeft(s, " \t\n\v\f\r")
 	neg := false
@@ -97,5 +98,5 @@ func etcInteger(s string) table.Value {
 	if neg {
 		v = -v
 	}
-	return table.Int(v)
+	return table.Int(int64(int32(v)))
 }

@@ -54,6 +54,7 @@ func TestEtcInteger(t *testing.T) {
 		{"12a", table.Null},
 		{"0x", table.Null},
 		{"99999999999999999999", table.Null},
+		{"4294967297", table.Int(1)}, // sqlite3_result_int keeps 32 bits
 	}
 	for _, tt := range tests {
 		if got := etcInteger(tt.in); got != tt.want {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"strconv"
 
 	"github.com/osaudit/osaudit/table"
 )
@@ -87,10 +86,10 @@ func genFirefoxAddons(q *table.Query, yield func(table.Row) bool) error {
 				r.Set("uid", table.Int(u.UID))
 				for _, k := range firefoxAddonKeys {
 					v := a.values[k.column]
-					if !firefoxIntColumns[k.column] {
+					if firefoxIntColumns[k.column] {
+						r.Set(k.column, etcInteger(v))
+					} else {
 						r.Set(k.column, table.Text(v))
-					} else if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-						r.Set(k.column, table.Int(n))
 					}
 				}
 				r.Set("disabled", table.Bool(a.disabled))
