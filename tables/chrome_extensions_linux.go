@@ -249,7 +249,9 @@ func chromeIsProfile(root *hostfs.Root, dir string) bool {
 	return false
 }
 
-// chromeSubdirs lists the directories (symlinks followed) in dir, sorted.
+// chromeSubdirs lists the directories (symlinks followed) in dir, sorted,
+// as osquery's listDirectoriesInDirectory does with glob(3): names
+// starting with "." are left out.
 func chromeSubdirs(root *hostfs.Root, dir string) []string {
 	entries, err := root.ReadDir(dir)
 	if err != nil {
@@ -257,6 +259,9 @@ func chromeSubdirs(root *hostfs.Root, dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
 		p := path.Join(dir, e.Name())
 		if fi, err := root.Stat(p); err == nil && fi.IsDir() {
 			out = append(out, p)

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/osaudit/osaudit/table"
@@ -92,7 +93,8 @@ func genCrontab(q *table.Query, yield func(table.Row) bool) error {
 }
 
 // crontabFiles lists /etc/crontab and the regular files (symlinks
-// followed) of the cron directories, each directory's files sorted.
+// followed) of the cron directories, each directory's files sorted. Like
+// the glob(3) osquery lists them with, it skips names starting with ".".
 func crontabFiles(q *table.Query) []string {
 	root := q.Root()
 	files := []string{"/etc/crontab"}
@@ -106,6 +108,9 @@ func crontabFiles(q *table.Query) []string {
 		}
 		var names []string
 		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
 			p := path.Join(dir, e.Name())
 			if fi, err := root.Stat(p); err == nil && fi.Mode().IsRegular() {
 				names = append(names, p)

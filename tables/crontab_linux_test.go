@@ -1,9 +1,15 @@
 package tables
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/osaudit/osaudit/hostfs"
+	"github.com/osaudit/osaudit/table"
 )
 
 func TestParseCrontab(t *testing.T) {
@@ -45,4 +51,34 @@ func FuzzParseCrontab(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCrontabFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("@reboot x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("etc/cron.d/zz")
+	write("etc/cron.d/aa")
+	write("etc/cron.d/.hidden")
+	write("var/spool/cron/crontabs/alice")
+	write("var/spool/cron/root")
+	if err := os.Symlink("crontabs", filepath.Join(dir, "var/spool/cron/dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("root", filepath.Join(dir, "var/spool/cron/filelink")); err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := table.Lookup("crontab")
+	q := table.NewQuery(context.Background(), hostfs.Dir(dir), nil, tb, ^uint64(0), nil)
+	want := []string{"/etc/crontab", "/etc/cron.d/aa", "/etc/cron.d/zz", "/var/spool/cron/filelink", "/var/spool/cron/root", "/var/spool/cron/crontabs/alice"}
+	if diff := cmp.Diff(want, crontabFiles(q)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }
