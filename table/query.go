@@ -79,6 +79,7 @@ type Query struct {
 	t    *Table
 	used uint64 // bit i: column i is used; bit 63: some column >= 63
 	cons []Constraint
+	rt   Runtime
 }
 
 // NewQuery builds the context for one Generate call. used is SQLite's
@@ -89,6 +90,12 @@ func NewQuery(ctx context.Context, root *hostfs.Root, log *slog.Logger, t *Table
 	}
 	return &Query{ctx: ctx, root: root, log: log, t: t, used: used, cons: cons}
 }
+
+// SetRuntime sets the agent the query runs in.
+func (q *Query) SetRuntime(rt Runtime) { q.rt = rt }
+
+// Runtime returns the agent the query runs in, or nil outside an agent.
+func (q *Query) Runtime() Runtime { return q.rt }
 
 // Context returns the query's context; long scans check it.
 func (q *Query) Context() context.Context { return q.ctx }
