@@ -68,7 +68,7 @@ func parseProcNetArp(r io.Reader) (entries []arpEntry, bad int, err error) {
 			header = false
 			continue
 		}
-		f := splitProcFields(sc.Bytes())
+		f := procNetFields(sc.Bytes())
 		if len(f) == 0 {
 			continue
 		}

@@ -102,11 +102,11 @@ func readInterfaceDetails(q *table.Query, root *hostfs.Root, name string, r tabl
 	}
 	r.Set("mac", table.Text(mac))
 	r.Set("type", table.Int(0))
-	if t, ok := readSysUint(root, dir+"type", 10); ok {
+	if t, ok := readNetSysUint(root, dir+"type", 10); ok {
 		r.Set("type", table.Int(int64(t&0xff)))
 	}
 	r.Set("mtu", table.Int(0))
-	if mtu, ok := readSysUint(root, dir+"mtu", 10); ok && mtu <= 1<<32-1 {
+	if mtu, ok := readNetSysUint(root, dir+"mtu", 10); ok && mtu <= 1<<32-1 {
 		r.Set("mtu", table.Int(int64(mtu)))
 	}
 	r.Set("metric", table.Int(0))
@@ -114,7 +114,7 @@ func readInterfaceDetails(q *table.Query, root *hostfs.Root, name string, r tabl
 		r.Set("flags", table.Int(int64(interfaceLinkFlags(root, dir, flags))))
 	}
 	for _, s := range ifStatColumns {
-		if v, ok := readSysUint(root, dir+"statistics/"+s.file, 10); ok {
+		if v, ok := readNetSysUint(root, dir+"statistics/"+s.file, 10); ok {
 			r.Set(s.col, table.Uint(v))
 		}
 	}
@@ -145,7 +145,7 @@ func interfaceLinkFlags(root *hostfs.Root, dir string, flags uint64) uint64 {
 	if oper == "dormant" {
 		flags |= iffDormant
 	}
-	if c, ok := readSysUint(root, dir+"carrier", 10); ok && c == 1 {
+	if c, ok := readNetSysUint(root, dir+"carrier", 10); ok && c == 1 {
 		flags |= iffLowerUp
 	}
 	return flags

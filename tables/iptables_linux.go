@@ -198,7 +198,7 @@ func parseIptBlob(b []byte) ([]*iptChain, error) {
 			return nil, fmt.Errorf("%w: entry at %d has a bad target size %d", errIptBlob, off, tsize)
 		}
 		t = t[:tsize]
-		tname := cString(t[2:31])
+		tname := iptCString(t[2:31])
 		tdata := t[iptXtHeaderLen:]
 
 		if off+next == size { // the table's closing ERROR entry
@@ -214,7 +214,7 @@ func parseIptBlob(b []byte) ([]*iptChain, error) {
 		}
 		switch {
 		case tname == "ERROR":
-			addChain(&iptChain{name: cString(tdata), head: off})
+			addChain(&iptChain{name: iptCString(tdata), head: off})
 			off += next
 			continue
 		case hook >= 0:
@@ -265,8 +265,8 @@ func parseIptRule(e []byte, targetOff int, tname string, tdata []byte, nextOff i
 	copy(r.dst[:], e[4:8])
 	copy(r.srcMask[:], e[8:12])
 	copy(r.dstMask[:], e[12:16])
-	r.inIface = cString(e[16:32])
-	r.outIface = cString(e[32:48])
+	r.inIface = iptCString(e[16:32])
+	r.outIface = iptCString(e[32:48])
 	copy(r.inMask[:], e[48:64])
 	copy(r.outMask[:], e[64:80])
 	r.proto = ne.Uint16(e[80:82])
@@ -278,7 +278,7 @@ func parseIptRule(e []byte, targetOff int, tname string, tdata []byte, nextOff i
 		m := e[iptEntryLen:targetOff]
 		msize := int(ne.Uint16(m[0:2]))
 		if len(m) >= iptXtHeaderLen && msize >= iptXtHeaderLen+8 && msize <= len(m) {
-			if name := cString(m[2:31]); name == "tcp" || name == "udp" {
+			if name := iptCString(m[2:31]); name == "tcp" || name == "udp" {
 				d := m[iptXtHeaderLen:]
 				r.ports = true
 				r.srcPorts = [2]uint16{ne.Uint16(d[0:2]), ne.Uint16(d[2:4])}
@@ -323,8 +323,8 @@ func iptVerdictName(v int32) string {
 	return "" // libiptc aborts on an unknown verdict
 }
 
-// cString reads a NUL-terminated string from a fixed-size field.
-func cString(b []byte) string {
+// iptCString reads a NUL-terminated string from a fixed-size field.
+func iptCString(b []byte) string {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}

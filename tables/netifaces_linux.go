@@ -53,7 +53,7 @@ func listNetInterfaces(root *hostfs.Root) ([]netInterface, error) {
 			continue
 		}
 		ifc := netInterface{name: e.Name()}
-		if v, ok := readSysUint(root, dir+"/ifindex", 10); ok && v <= 1<<32-1 {
+		if v, ok := readNetSysUint(root, dir+"/ifindex", 10); ok && v <= 1<<32-1 {
 			ifc.index = uint32(v)
 		}
 		out = append(out, ifc)
@@ -62,18 +62,18 @@ func listNetInterfaces(root *hostfs.Root) ([]netInterface, error) {
 	return out, nil
 }
 
-// readSysUint reads a sysfs file holding one unsigned number in base (16
+// readNetSysUint reads a sysfs file holding one unsigned number in base (16
 // accepts a "0x" prefix).
-func readSysUint(root *hostfs.Root, path string, base int) (uint64, bool) {
+func readNetSysUint(root *hostfs.Root, path string, base int) (uint64, bool) {
 	b, err := root.ReadFileLimit(path, 64)
 	if err != nil {
 		return 0, false
 	}
-	return parseSysUint(b, base)
+	return parseNetSysUint(b, base)
 }
 
-// parseSysUint parses one unsigned number in base from a sysfs file's text.
-func parseSysUint(b []byte, base int) (uint64, bool) {
+// parseNetSysUint parses one unsigned number in base from a sysfs file's text.
+func parseNetSysUint(b []byte, base int) (uint64, bool) {
 	s := string(bytes.TrimSpace(b))
 	if base == 16 {
 		if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
@@ -132,5 +132,5 @@ func parseIfInet6Names(r io.Reader) map[uint32]string {
 // readSysNetFlags reads /sys/class/net/<name>/flags (the kernel's
 // dev->flags, "0x1003").
 func readSysNetFlags(root *hostfs.Root, name string) (uint64, bool) {
-	return readSysUint(root, sysNetClassDir+name+"/flags", 16)
+	return readNetSysUint(root, sysNetClassDir+name+"/flags", 16)
 }

@@ -111,7 +111,7 @@ func procNetLines(r io.Reader, prefixes []string, fn func(line []byte) bool) (ba
 // non-numeric inode are skipped and counted in bad.
 func parseProcNetInet(r io.Reader, family, protocol int64) (socks []procSocket, bad int, err error) {
 	bad, err = procNetLines(r, []string{"sl", "sk"}, func(line []byte) bool {
-		f := splitProcFields(line)
+		f := procNetFields(line)
 		if len(f) < 10 {
 			return false
 		}
@@ -185,7 +185,7 @@ func decodeProcNetPort(hex []byte) int64 {
 // whole path is kept here, since paths may hold spaces.
 func parseProcNetUnix(r io.Reader) (socks []procSocket, bad int, err error) {
 	bad, err = procNetLines(r, []string{"Num"}, func(line []byte) bool {
-		f := splitProcFields(line)
+		f := procNetFields(line)
 		if len(f) < 7 {
 			return false
 		}
@@ -193,9 +193,9 @@ func parseProcNetUnix(r io.Reader) (socks []procSocket, bad int, err error) {
 		if err != nil {
 			return false
 		}
-		s := procSocket{inode: inode, family: sockFamilyUnix, protocol: leadingDecimal(f[2])}
+		s := procSocket{inode: inode, family: sockFamilyUnix, protocol: procNetAtoll(f[2])}
 		if len(f) > 7 {
-			s.path = string(procFieldRest(line, 7))
+			s.path = string(procNetFieldRest(line, 7))
 		}
 		socks = append(socks, s)
 		return true
@@ -203,9 +203,9 @@ func parseProcNetUnix(r io.Reader) (socks []procSocket, bad int, err error) {
 	return socks, bad, err
 }
 
-// splitProcFields splits a /proc line on blanks (spaces and tabs only, so
-// that it agrees with procFieldRest whatever bytes a path holds).
-func splitProcFields(line []byte) [][]byte {
+// procNetFields splits a /proc line on blanks (spaces and tabs only, so
+// that it agrees with procNetFieldRest whatever bytes a path holds).
+func procNetFields(line []byte) [][]byte {
 	var f [][]byte
 	for {
 		line = bytes.TrimLeft(line, " \t")
@@ -221,9 +221,9 @@ func splitProcFields(line []byte) [][]byte {
 	}
 }
 
-// procFieldRest returns what follows the first n blank-separated fields of
+// procNetFieldRest returns what follows the first n blank-separated fields of
 // line, without the blanks around it: a path that may itself hold blanks.
-func procFieldRest(line []byte, n int) []byte {
+func procNetFieldRest(line []byte, n int) []byte {
 	for range n {
 		line = bytes.TrimLeft(line, " \t")
 		i := bytes.IndexAny(line, " \t")
@@ -235,8 +235,8 @@ func procFieldRest(line []byte, n int) []byte {
 	return bytes.Trim(line, " \t")
 }
 
-// leadingDecimal reads the leading decimal digits of b as atoll does.
-func leadingDecimal(b []byte) int64 {
+// procNetAtoll reads the leading decimal digits of b as atoll does.
+func procNetAtoll(b []byte) int64 {
 	var v int64
 	for _, c := range b {
 		if c < '0' || c > '9' || v > (1<<62)/10 {
@@ -252,7 +252,7 @@ func leadingDecimal(b []byte) int64 {
 // "NONE".
 func parseProcNetPacket(r io.Reader) (socks []procSocket, bad int, err error) {
 	bad, err = procNetLines(r, []string{"sl", "sk"}, func(line []byte) bool {
-		f := splitProcFields(line)
+		f := procNetFields(line)
 		if len(f) < 9 {
 			return false
 		}

@@ -101,7 +101,7 @@ func parseProcMaps(r io.Reader) (regions []procMapRegion, bad int, err error) {
 		if len(line) == 0 {
 			continue
 		}
-		f := splitProcFields(line)
+		f := procNetFields(line)
 		if len(f) < 5 {
 			bad++
 			continue
@@ -125,7 +125,7 @@ func parseProcMaps(r io.Reader) (regions []procMapRegion, bad int, err error) {
 			m.inode, m.inodeOK = ino, true
 		}
 		if len(f) > 5 {
-			m.path = string(procFieldRest(line, 5))
+			m.path = string(procNetFieldRest(line, 5))
 		}
 		m.pseudo = string(f[4]) == "0" && m.path != ""
 		regions = append(regions, m)
