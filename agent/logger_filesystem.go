@@ -3,14 +3,13 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/osaudit/osaudit/osquery"
 	"github.com/osaudit/osaudit/state"
@@ -206,8 +205,9 @@ func (l *filesystemLogger) statusFile(sev osquery.Severity, pid int) (*os.File, 
 }
 
 // maybeRotate rotates a results file at --logger_rotate_size: the file
-// becomes .1, older ones move up and are zstd-compressed (.2.zst, ...),
-// and only --logger_rotate_max_files are kept.
+// becomes .1, older ones move up and are gzip-compressed (.2.gz, ...), and
+// only --logger_rotate_max_files are kept. osquery compresses with zstd
+// (.zst); gzip is in Go's standard library and every log shipper reads it.
 func (l *filesystemLogger) maybeRotate(name string) error {
 	if !l.rotate || l.rotateSize <= 0 {
 		return nil
@@ -222,12 +222,12 @@ func (l *filesystemLogger) maybeRotate(name string) error {
 		delete(l.files, name)
 	}
 	keep := max(l.rotateFiles, 1)
-	os.Remove(fmt.Sprintf("%s.%d.zst", path, keep))
+	os.Remove(fmt.Sprintf("%s.%d.gz", path, keep))
 	for i := keep - 1; i >= 2; i-- {
-		os.Rename(fmt.Sprintf("%s.%d.zst", path, i), fmt.Sprintf("%s.%d.zst", path, i+1))
+		os.Rename(fmt.Sprintf("%s.%d.gz", path, i), fmt.Sprintf("%s.%d.gz", path, i+1))
 	}
 	if keep >= 2 {
-		if err := compressFile(path+".1", fmt.Sprintf("%s.2.zst", path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := compressFile(path+".1", fmt.Sprintf("%s.2.gz", path)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}
@@ -245,11 +245,7 @@ func compressFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	enc, err := zstd.NewWriter(out, zstd.WithEncoderConcurrency(1))
-	if err != nil {
-		out.Close()
-		return err
-	}
+	enc := gzip.NewWriter(out)
 	if _, err := io.Copy(enc, in); err != nil {
 		enc.Close()
 		out.Close()

@@ -9,7 +9,8 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
-go build -trimpath -o "$tmp/osaudit" ./cmd/osaudit
+# The agent ships as a static binary (CGO_ENABLED=0), as the cross-builds are.
+CGO_ENABLED=0 go build -trimpath -o "$tmp/osaudit" ./cmd/osaudit
 have=$(ls -d /proc/[0-9]* | wc -l)
 for ((i = have; i < 500; i++)); do sleep 600 & pids+=($!); done
 sleep 0.5
@@ -41,5 +42,10 @@ ps = med["ps -eo pid,ppid,uid,rss,vsz,lstart,args"]
 narrow = med['narrow (the columns ps prints)']
 print(f"narrow/ps = {narrow/ps:.2f}x (target <= 0.8)")
 print(f"select*/ps = {med['SELECT * FROM processes']/ps:.2f}x (target <= 1.3)")
-print(f"pid lookup = {med['WHERE pid = 1']*1000:.2f} ms for the whole process (target < 5 ms)")
+print(f"pid lookup = {med['WHERE pid = 1']*1000:.2f} ms as Python measures it, spawn overhead included")
 PY
+# Python's fork of itself inflates short runs; perf times exec to exit.
+if perf stat -r 1 true >/dev/null 2>&1; then
+  t=$(perf stat -r 40 "$tmp/osaudit" query --json 'SELECT * FROM processes WHERE pid = 1' 2>&1 >/dev/null | awk '/elapsed/ {print $1 * 1000}')
+  echo "pid lookup = ${t} ms for the whole process, perf stat -r 40 (target < 5 ms)"
+fi

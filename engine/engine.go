@@ -46,6 +46,9 @@ type Options struct {
 	MaxConns int
 	// Runtime describes the agent to the osquery_* tables; may be nil.
 	Runtime table.Runtime
+	// HintAllTables makes "did you mean" hints name every registered
+	// table, not only Tables (for an engine built with TablesIn).
+	HintAllTables bool
 }
 
 // Engine runs SQL over tables. It is safe for concurrent use.
@@ -57,6 +60,7 @@ type Engine struct {
 	db      *sql.DB
 	tables  map[string]*table.Table // by name and alias
 	colls   map[string]bool         // collations the driver has
+	only    []string                // names an engine over given tables suggests in hints
 
 	mu     sync.Mutex
 	conns  map[string]*connState // by connection id
@@ -91,6 +95,12 @@ func New(root *hostfs.Root, opts Options) (*Engine, error) {
 	tables := opts.Tables
 	if tables == nil {
 		tables = table.All()
+	} else if opts.HintAllTables {
+		e.only = nil
+	} else {
+		for _, t := range tables {
+			e.only = append(e.only, append([]string{t.Name}, t.Aliases...)...)
+		}
 	}
 	drv := &sqlite.Driver{}
 	for _, t := range tables {
@@ -391,6 +401,21 @@ func (e *Engine) QueryAll(ctx context.Context, query string) (cols []string, row
 		rows = append(rows, append([]any(nil), r.Values()...))
 	}
 	return r.Columns(), rows, r.Err()
+}
+
+// TablesIn returns the registered tables a statement names. An engine
+// built over just them starts faster: a one-shot query registers only the
+// modules it uses.
+func TablesIn(query string) []*table.Table {
+	seen := map[*table.Table]bool{}
+	out := []*table.Table{}
+	for _, w := range identifiers(query) {
+		if t, ok := table.Lookup(w); ok && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // identifiers returns the distinct lower-case names in a statement that

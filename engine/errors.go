@@ -74,9 +74,9 @@ func (e *Engine) explain(ctx context.Context, query string, err error) error {
 		out.err = ErrRequired
 	}
 	if m := noSuchTable.FindStringSubmatch(msg); m != nil {
-		names := make([]string, 0, len(e.tables))
-		for n := range e.tables {
-			names = append(names, n)
+		names := table.Names()
+		if len(e.only) > 0 {
+			names = e.only
 		}
 		if close := table.Closest(m[1], names, 3); len(close) > 0 {
 			out.Hint = "did you mean " + strings.Join(close, ", ") + "?"

@@ -11,13 +11,16 @@ var registry = struct {
 	sync.RWMutex
 	byName map[string]*Table // names and aliases
 	tables []*Table
+	sorted bool
 }{byName: map[string]*Table{}}
 
-// Register adds a table to the registry. Tables call it from init(); an
-// invalid or duplicate definition is a programming error and panics.
+// Register adds a table to the registry. Tables call it from init(); a
+// duplicate name is a programming error and panics. The definition itself
+// is validated when an engine first serves the table (and by the tests), so
+// that a process pays only for the tables it queries.
 func Register(t *Table) {
-	if err := t.Validate(); err != nil {
-		panic(err)
+	if t.Name == "" {
+		panic("table: Register of a table without a name")
 	}
 	registry.Lock()
 	defer registry.Unlock()
@@ -28,7 +31,7 @@ func Register(t *Table) {
 		registry.byName[n] = t
 	}
 	registry.tables = append(registry.tables, t)
-	sort.Slice(registry.tables, func(i, j int) bool { return registry.tables[i].Name < registry.tables[j].Name })
+	registry.sorted = false
 }
 
 // Lookup finds a table by name or alias.
@@ -41,8 +44,12 @@ func Lookup(name string) (*Table, bool) {
 
 // All returns every registered table, sorted by name.
 func All() []*Table {
-	registry.RLock()
-	defer registry.RUnlock()
+	registry.Lock()
+	defer registry.Unlock()
+	if !registry.sorted {
+		sort.Slice(registry.tables, func(i, j int) bool { return registry.tables[i].Name < registry.tables[j].Name })
+		registry.sorted = true
+	}
 	return slices.Clone(registry.tables)
 }
 

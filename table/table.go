@@ -6,6 +6,7 @@ package table
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Type is a column's osquery type.
@@ -162,11 +163,16 @@ type Table struct {
 	Columns     []Column
 	Generate    GenerateFunc
 
-	index map[string]int // column name (and alias) to position in Columns
+	index    map[string]int // column name (and alias) to position in Columns
+	validate sync.Once
+	invalid  error
 }
 
 // ColumnIndex returns the position of a column (or alias) by name.
 func (t *Table) ColumnIndex(name string) (int, bool) {
+	if t.Validate() != nil {
+		return 0, false
+	}
 	i, ok := t.index[name]
 	return i, ok
 }
@@ -185,12 +191,14 @@ func (t *Table) RequiredColumns() []string {
 // Has reports whether the table has all attributes in a.
 func (t *Table) Has(a Attribute) bool { return t.Attributes&a == a }
 
-// Validate checks the definition and indexes its columns. Register calls
-// it; an engine given tables directly calls it too.
+// Validate checks the definition and indexes its columns, once; every
+// engine calls it for the tables it serves.
 func (t *Table) Validate() error {
-	if t.index != nil {
-		return nil
-	}
+	t.validate.Do(func() { t.invalid = t.check() })
+	return t.invalid
+}
+
+func (t *Table) check() error {
 	if t.Name == "" || t.Generate == nil || len(t.Columns) == 0 {
 		return fmt.Errorf("table %q: name, columns and Generate are required", t.Name)
 	}

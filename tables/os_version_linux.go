@@ -3,6 +3,7 @@ package tables
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/osaudit/osaudit/table"
@@ -93,7 +94,9 @@ func parseOSRelease(b []byte, v osVersion) {
 
 // osRedhatRelease is the regular expression osquery applies to the old
 // redhat-release / gentoo-release one-liners.
-var osRedhatRelease = regexp.MustCompile(`([\w+\s]+) .* ([0-9]+)\.([0-9]+)\.?(\w+)?`)
+var osRedhatRelease = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([\w+\s]+) .* ([0-9]+)\.([0-9]+)\.?(\w+)?`)
+})
 
 // readReleaseFile reads the first of /etc/oracle-release,
 // /etc/redhat-release and /etc/gentoo-release that exists, and the platform
@@ -132,7 +135,7 @@ func sysTrimAll(s string) string {
 func applyReleaseFile(content string, v osVersion) {
 	content = sysTrimAll(content)
 	for _, line := range sysSplit(content, "\n") {
-		m := osRedhatRelease.FindStringSubmatch(line)
+		m := osRedhatRelease().FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}

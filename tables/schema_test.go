@@ -82,3 +82,13 @@ func TestTablesDoc(t *testing.T) {
 		t.Errorf("docs/tables.md is stale: run go test ./tables -run TestTablesDoc -update")
 	}
 }
+
+// TestTablesValidate checks every registered definition, which Register
+// leaves to the first engine that serves the table.
+func TestTablesValidate(t *testing.T) {
+	for _, tb := range table.All() {
+		if err := tb.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+}

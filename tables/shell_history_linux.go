@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"regexp"
+	"sync"
 
 	"github.com/osaudit/osaudit/table"
 )
@@ -33,10 +34,10 @@ const shellHistoryMaxLine = 1 << 20
 
 var (
 	// bashHistoryTime is a HISTTIMEFORMAT timestamp line: "#1700000000".
-	bashHistoryTime = regexp.MustCompile(`^#([0-9]+)$`)
+	bashHistoryTime = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#([0-9]+)$`) })
 	// zshHistoryEntry is zsh's EXTENDED_HISTORY: ": <start>:<elapsed>;<cmd>".
 	// osquery's ECMAScript "." matches neither \n nor \r.
-	zshHistoryEntry = regexp.MustCompile(`^: {0,10}([0-9]{1,11}):[0-9]+;([^\r\n]*)$`)
+	zshHistoryEntry = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^: {0,10}([0-9]{1,11}):[0-9]+;([^\r\n]*)$`) })
 )
 
 // shellHistoryEntry is one command; Time is the timestamp's digits, "0"
@@ -151,7 +152,7 @@ func readHistoryLine(br *bufio.Reader) (string, error) {
 // waiting for its command.
 func shellHistoryLine(line string, pending *string) (shellHistoryEntry, bool) {
 	if *pending == "" {
-		if m := bashHistoryTime.FindStringSubmatch(line); m != nil {
+		if m := bashHistoryTime().FindStringSubmatch(line); m != nil {
 			*pending = m[1]
 			return shellHistoryEntry{}, false
 		}
@@ -161,7 +162,7 @@ func shellHistoryLine(line string, pending *string) (shellHistoryEntry, bool) {
 		*pending = ""
 		return e, true
 	}
-	if m := zshHistoryEntry.FindStringSubmatch(line); m != nil {
+	if m := zshHistoryEntry().FindStringSubmatch(line); m != nil {
 		return shellHistoryEntry{Time: m[1], Command: m[2]}, true
 	}
 	return shellHistoryEntry{Time: "0", Command: line}, true

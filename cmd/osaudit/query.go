@@ -17,6 +17,7 @@ import (
 	"github.com/osaudit/osaudit/engine"
 	"github.com/osaudit/osaudit/hostfs"
 	"github.com/osaudit/osaudit/shell"
+	"github.com/osaudit/osaudit/table"
 )
 
 // queryConfig holds the flags of `osaudit shell` and `osaudit query`.
@@ -84,8 +85,9 @@ func (c *queryConfig) mode() shell.Mode {
 	return shell.ModePretty
 }
 
-// open builds the engine for the configured root.
-func (c *queryConfig) open(stderr io.Writer) (*engine.Engine, error) {
+// open builds the engine for the configured root, over the given tables
+// (nil: all).
+func (c *queryConfig) open(stderr io.Writer, tables []*table.Table) (*engine.Engine, error) {
 	root := hostfs.Live()
 	if c.root != "" {
 		fi, err := os.Stat(c.root)
@@ -106,7 +108,7 @@ func (c *queryConfig) open(stderr io.Writer) (*engine.Engine, error) {
 	rt := agent.NewRuntime(root, c.fs)
 	rt.ShellOnly = c.shellOnly
 	rt.ConfigValid = true
-	return engine.New(root, engine.Options{Timeout: timeout, Logger: log, Runtime: rt, MaxConns: 2})
+	return engine.New(root, engine.Options{Timeout: timeout, Logger: log, Runtime: rt, MaxConns: 2, Tables: tables, HintAllTables: true})
 }
 
 func (c *queryConfig) newShell(e *engine.Engine, stdout, stderr io.Writer) *shell.Shell {
@@ -128,7 +130,8 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "usage: osaudit query [--json|--csv|--line|--list] [--root DIR] \"SQL\"")
 		return 2
 	}
-	e, err := c.open(stderr)
+	// One statement: the engine needs only the tables it names.
+	e, err := c.open(stderr, engine.TablesIn(sql))
 	if err != nil {
 		fmt.Fprintln(stderr, "Error:", err)
 		return 1
@@ -156,7 +159,7 @@ func runShell(ctx context.Context, args []string, stdin io.ReadCloser, stdout, s
 	if err := c.parse(args); err != nil {
 		return 2
 	}
-	e, err := c.open(stderr)
+	e, err := c.open(stderr, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "Error:", err)
 		return 1
