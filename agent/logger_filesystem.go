@@ -1,9 +1,9 @@
 package agent
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"

@@ -2,7 +2,6 @@
 
 package hostfs
 
-
 // ReadInto reads a whole small host file into buf, growing it as needed, and
 // returns the bytes read.
 func (r *Root) ReadInto(hostPath string, buf []byte) ([]byte, error) {
