@@ -66,3 +66,33 @@ type PackStatus struct {
 	DiscoveryCacheHits, DiscoveryExecutions int64
 	Active                                  bool
 }
+
+// EventRuntime is a Runtime that collects events (the daemon); the event
+// tables (process_events, file_events, ...) and osquery_events read it.
+type EventRuntime interface {
+	// Events calls fn with the stored events of an event table, oldest
+	// first, until fn returns false. In a scheduled query with
+	// --events_optimize, only events newer than the query's last run are
+	// given.
+	Events(table string, fn func(Event) bool)
+	// EventStatus describes the publishers and subscribers.
+	EventStatus() []EventStatus
+}
+
+// Event is one stored event: its id (eid), its time (Unix seconds) and
+// its values, one per column of its table in the table's column order
+// (eid and time included).
+type Event struct {
+	ID     uint64
+	Time   int64
+	Values []Value
+}
+
+// EventStatus is one row of osquery_events.
+type EventStatus struct {
+	Name, Publisher, Type string // type: "publisher" or "subscriber"
+	Subscriptions         int64
+	Events                int64
+	Refreshes             int64
+	Active                bool
+}
