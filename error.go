@@ -8,15 +8,15 @@ import (
 // Error codes: stable, machine-readable, mapped to HTTP statuses in one
 // place (the http package) and shown to API clients.
 const (
-	EINVALID      = "invalid"       // bad input
-	ENOTFOUND     = "not_found"     // no such object, or not visible to the caller
-	ECONFLICT     = "conflict"      // already exists, or changed meanwhile
-	EUNAUTHORIZED = "unauthorized"  // no or bad credentials
-	EFORBIDDEN    = "forbidden"     // credentials without the right
-	ETOOLARGE     = "too_large"     // body or value over a limit
-	ERATELIMIT    = "rate_limited"  // too many attempts
-	EUNAVAILABLE  = "unavailable"   // a dependency is down; retry later
-	EINTERNAL     = "internal"      // a bug or an unexpected failure
+	EINVALID      = "invalid"      // bad input
+	ENOTFOUND     = "not_found"    // no such object, or not visible to the caller
+	ECONFLICT     = "conflict"     // already exists, or changed meanwhile
+	EUNAUTHORIZED = "unauthorized" // no or bad credentials
+	EFORBIDDEN    = "forbidden"    // credentials without the right
+	ETOOLARGE     = "too_large"    // body or value over a limit
+	ERATELIMIT    = "rate_limited" // too many attempts
+	EUNAVAILABLE  = "unavailable"  // a dependency is down; retry later
+	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 
 // Error is a domain error: a code and a message meant for the user.

@@ -174,11 +174,11 @@ type Campaign struct {
 
 // Campaign result statuses, per host.
 const (
-	CampaignPending  = "pending"  // not yet picked up
-	CampaignSent     = "sent"     // handed to the host on a distributed read
-	CampaignDone     = "done"     // rows received
-	CampaignFailed   = "failed"   // the host reported an error
-	CampaignExpired  = "expired"  // the campaign ended before an answer
+	CampaignPending = "pending" // not yet picked up
+	CampaignSent    = "sent"    // handed to the host on a distributed read
+	CampaignDone    = "done"    // rows received
+	CampaignFailed  = "failed"  // the host reported an error
+	CampaignExpired = "expired" // the campaign ended before an answer
 )
 
 // CampaignResult is one host's answer to a campaign.

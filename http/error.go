@@ -48,4 +48,3 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(body)
 }
-
