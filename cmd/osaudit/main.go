@@ -21,6 +21,7 @@ Usage:
   osaudit shell  [flags] [SQL]   interactive shell (like osqueryi); SQL or stdin runs non-interactively
   osaudit query  [flags] SQL     run one statement and print its rows
   osaudit tables [--json]        list tables with their columns
+  osaudit daemon [flags]         run scheduled queries and packs (like osqueryd); osquery's flags and --flagfile
   osaudit version                print the version
 
 Common flags:
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.ReadCloser, stdout, stderr
 		return runQuery(ctx, rest, stdout, stderr)
 	case "tables":
 		return runTables(rest, stdout, stderr)
+	case "daemon":
+		return runDaemon(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "osaudit version %s\n", osaudit.Version)
 		return 0
