@@ -44,6 +44,10 @@ type Deps struct {
 	// that was running when the worker died is denylisted.
 	Watched    bool
 	WatcherPID int64
+	// Fault, if set, is called at the points where a crash must lose and
+	// duplicate nothing ("before-commit", "after-commit", "after-write");
+	// the crash tests make it end the process there.
+	Fault func(point string)
 }
 
 // Daemon is the agent's scheduler and its loggers: osqueryd's worker.
@@ -140,10 +144,10 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.openLoggers(ctx); err != nil {
 		return err
 	}
-	d.checkDenylist(ctx)
 	if err := d.Reload(ctx); err != nil {
 		return err
 	}
+	d.checkDenylist(ctx)
 	d.started = true
 	d.status(ctx, osquery.SeverityInfo, fmt.Sprintf("osaudit %s started (pid %d), %d scheduled queries", osaudit.Version, os.Getpid(), len(d.queries)))
 	d.runStartupQueries(ctx)
@@ -390,6 +394,12 @@ func (d *Daemon) status(ctx context.Context, sev osquery.Severity, msg string) {
 	}
 	if _, err := d.db.Commit(ctx, "", nil, []state.Line{{Kind: state.KindStatus, Data: s.JSON()}}, int(d.opts.BufferedLogMax)); err != nil {
 		fmt.Fprintf(d.deps.Stderr, "osaudit: cannot buffer a status line (%v): %s\n", err, msg)
+	}
+}
+
+func (d *Daemon) fault(point string) {
+	if d.deps.Fault != nil {
+		d.deps.Fault(point)
 	}
 }
 

@@ -62,28 +62,37 @@ func (l *filesystemLogger) Name() string { return "filesystem" }
 // Recover truncates each results file to the size its cursor recorded: what
 // lies beyond was written but never acknowledged, and will be written again.
 // If the file is not the one the cursor knew (it was rotated by the write
-// that was not acknowledged), all of it is unacknowledged.
-func (l *filesystemLogger) Recover(_ context.Context, cur state.Cursor) error {
+// that was not acknowledged), all of it is unacknowledged. A file the
+// cursor does not know yet (a new database) is taken as it is: its size is
+// recorded now, before anything is written to it.
+func (l *filesystemLogger) Recover(_ context.Context, cur state.Cursor) (state.Cursor, error) {
+	if cur.Offsets == nil {
+		cur.Offsets = map[string]int64{}
+	}
 	for _, name := range []string{resultsFile, snapshotsFile} {
-		want, ok := cur.Offsets[name]
-		if !ok {
-			continue
-		}
 		path := filepath.Join(l.dir, name)
 		fi, err := os.Stat(path)
 		if err != nil {
-			continue // removed: nothing to undo
+			// Absent (or removed): the next write starts it at 0.
+			cur.Offsets[name], cur.Offsets[name+"#id"] = 0, 0
+			continue
 		}
-		if id, known := cur.Offsets[name+"#id"]; known && id != 0 && id != int64(fileIdentity(fi)) {
+		want, known := cur.Offsets[name]
+		if !known {
+			cur.Offsets[name], cur.Offsets[name+"#id"] = fi.Size(), int64(fileIdentity(fi))
+			continue
+		}
+		if id := cur.Offsets[name+"#id"]; id != 0 && id != int64(fileIdentity(fi)) {
 			want = 0
 		}
 		if fi.Size() > want {
 			if err := os.Truncate(path, want); err != nil {
-				return err
+				return cur, err
 			}
 		}
+		cur.Offsets[name], cur.Offsets[name+"#id"] = min(fi.Size(), want), int64(fileIdentity(fi))
 	}
-	return nil
+	return cur, nil
 }
 
 func (l *filesystemLogger) file(name string) (*os.File, error) {

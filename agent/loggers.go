@@ -17,7 +17,9 @@ import (
 // them in Recover delivers each line exactly once.
 type Logger interface {
 	Name() string
-	Recover(ctx context.Context, cur state.Cursor) error
+	// Recover undoes what a crash left half-done and returns the cursor to
+	// save before any delivery.
+	Recover(ctx context.Context, cur state.Cursor) (state.Cursor, error)
 	Deliver(ctx context.Context, cur state.Cursor, entries []state.Entry) (state.Cursor, error)
 	Close() error
 }
@@ -57,8 +59,12 @@ func (d *Daemon) openLoggers(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := l.Recover(ctx, cur); err != nil {
+		cur, err = l.Recover(ctx, cur)
+		if err != nil {
 			return fmt.Errorf("logger %s: %w", name, err)
+		}
+		if err := d.db.SetCursor(ctx, l.Name(), cur); err != nil {
+			return err
 		}
 		d.loggers = append(d.loggers, l)
 	}
@@ -92,6 +98,7 @@ func (d *Daemon) drain(ctx context.Context) {
 				d.loggerFailed(l, err)
 				break
 			}
+			d.fault("after-write")
 			if err := d.db.SetCursor(ctx, l.Name(), next); err != nil {
 				d.loggerFailed(l, err)
 				break
@@ -116,9 +123,11 @@ func init() {
 	registerLogger("stdout", func(d *Daemon) (Logger, error) { return &stdoutLogger{d: d}, nil })
 }
 
-func (l *stdoutLogger) Name() string                                { return "stdout" }
-func (l *stdoutLogger) Recover(context.Context, state.Cursor) error { return nil }
-func (l *stdoutLogger) Close() error                                { return nil }
+func (l *stdoutLogger) Name() string { return "stdout" }
+func (l *stdoutLogger) Recover(_ context.Context, cur state.Cursor) (state.Cursor, error) {
+	return cur, nil
+}
+func (l *stdoutLogger) Close() error { return nil }
 
 func (l *stdoutLogger) Deliver(_ context.Context, cur state.Cursor, entries []state.Entry) (state.Cursor, error) {
 	buf := make([]byte, 0, 4096)

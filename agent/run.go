@@ -159,7 +159,9 @@ func (d *Daemon) runScheduled(ctx context.Context, q *scheduled, at time.Time) {
 	d.mu.Lock()
 	st.OutputSize += size
 	d.mu.Unlock()
+	d.fault("before-commit")
 	dropped, err := d.db.Commit(ctx, q.Name, next, lines, int(d.opts.BufferedLogMax))
+	d.fault("after-commit")
 	if err != nil {
 		d.status(ctx, osquery.SeverityError, fmt.Sprintf("cannot buffer the results of %s (they will be computed again): %v", q.Name, err))
 		return
@@ -175,13 +177,12 @@ func (d *Daemon) runScheduled(ctx context.Context, q *scheduled, at time.Time) {
 func queryError(name string, err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, "no such table: "); i >= 0 {
-		t := strings.Fields(msg[i+len("no such table: "):])
-		if len(t) > 0 {
-			return fmt.Sprintf("Error executing scheduled query %s: unknown table %s (%s)", name, t[0], msg)
+		if t := strings.Fields(msg[i+len("no such table: "):]); len(t) > 0 {
+			return fmt.Sprintf("Error executing scheduled query %s: unknown table %s", name, t[0])
 		}
 	}
 	if errors.Is(err, engine.ErrTimeout) {
-		return fmt.Sprintf("Error executing scheduled query %s: %s", name, msg)
+		return fmt.Sprintf("Error executing scheduled query %s: %s (--query_timeout)", name, msg)
 	}
 	return fmt.Sprintf("Error executing scheduled query %s: %s", name, msg)
 }
