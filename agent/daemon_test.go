@@ -482,3 +482,5 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("daemon", flag.ContinueOnError) }
