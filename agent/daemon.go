@@ -62,6 +62,8 @@ type Daemon struct {
 	rt   *Runtime
 
 	loggers []Logger
+	remote  *remote // the manager, with --tls_hostname
+	bg      sync.WaitGroup
 
 	mu          sync.Mutex // guards what the osquery_* tables read
 	cfg         *osquery.Config
@@ -75,6 +77,8 @@ type Daemon struct {
 	}
 	lastTick    int64
 	lastRefresh time.Time
+	refreshFail bool
+	configStale bool // running a backup config: refresh at the accelerated rate
 	started     bool
 	dropped     int64
 	ephemeral   string
@@ -141,6 +145,12 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.ephemeral = RandomUUID()
+	if d.opts.TLSHostname != "" {
+		if d.remote, err = newRemote(d); err != nil {
+			return err
+		}
+	}
 	if err := d.openLoggers(ctx); err != nil {
 		return err
 	}
@@ -174,8 +184,19 @@ func (d *Daemon) Close(ctx context.Context) error {
 }
 
 // Run ticks the scheduler every second until ctx ends. reload receives a
-// value when the config should be read again (SIGHUP).
+// value when the config should be read again (SIGHUP). Asynchronous
+// loggers and the distributed-query poller run beside it and stop with it.
 func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); d.bg.Wait() }()
+	for _, l := range d.loggers {
+		if al, ok := l.(asyncLogger); ok {
+			d.bg.Go(func() { d.runAsyncLogger(ctx, al) })
+		}
+	}
+	if d.remote != nil && !d.opts.DisableDistributed && d.opts.DistributedPlugin == "tls" {
+		d.bg.Go(func() { d.runDistributed(ctx) })
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -197,7 +218,11 @@ func (d *Daemon) Run(ctx context.Context, reload <-chan struct{}) error {
 // make others miss their second), then drains the loggers.
 func (d *Daemon) Tick(ctx context.Context, now time.Time) {
 	sec := now.Unix()
-	if d.opts.ConfigRefresh > 0 && now.Sub(d.lastRefresh) >= seconds(d.opts.ConfigRefresh) {
+	refresh := seconds(d.opts.ConfigRefresh)
+	if d.refreshFail && d.opts.ConfigAcceleratedRefresh > 0 {
+		refresh = seconds(d.opts.ConfigAcceleratedRefresh)
+	}
+	if refresh > 0 && now.Sub(d.lastRefresh) >= refresh {
 		if err := d.Reload(ctx); err != nil {
 			d.status(ctx, osquery.SeverityError, "config refresh rejected, keeping the last good config: "+err.Error())
 		}
@@ -228,11 +253,16 @@ func (d *Daemon) Tick(ctx context.Context, now time.Time) {
 // good one keeps running.
 func (d *Daemon) Reload(ctx context.Context) error {
 	d.lastRefresh = d.deps.Now()
-	cfg, src, err := loadConfig(d.opts.ConfigPath)
+	d.configStale = false
+	cfg, src, err := d.loadConfig(ctx)
+	d.refreshFail = err != nil || d.configStale
 	if err != nil {
 		return err
 	}
 	hash := sha1.Sum(src)
+	if d.started && hex.EncodeToString(hash[:]) == d.cfgHash {
+		return nil // osquery applies a config only when it changed
+	}
 	warnings := ApplyOptions(d.fs, cfg.Options)
 	hostname := d.hostname()
 	queries, packs := compile(cfg, d.opts.PackDelimiter, hostname, d.opts.DefaultInterval)
@@ -261,6 +291,43 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		d.status(ctx, osquery.SeverityInfo, fmt.Sprintf("config reloaded: %d scheduled queries", len(queries)))
 	}
 	return nil
+}
+
+// loadConfig reads the config from --config_plugin: the manager (tls), or
+// the filesystem. The manager's last good config is kept in the state
+// database and used when the manager cannot be reached at start, so that
+// scheduled queries keep running while it is away.
+func (d *Daemon) loadConfig(ctx context.Context) (*osquery.Config, []byte, error) {
+	if d.opts.ConfigPlugin != "tls" {
+		return loadConfig(d.opts.ConfigPath)
+	}
+	if d.remote == nil || d.opts.ConfigTLSEndpoint == "" {
+		return nil, nil, fmt.Errorf("--config_plugin=tls needs --tls_hostname and --config_tls_endpoint")
+	}
+	src, err := d.remote.fetchConfig(ctx)
+	if err == nil {
+		cfg, perr := osquery.ParseConfig("tls:"+d.opts.ConfigTLSEndpoint, src, nil)
+		if perr != nil {
+			return nil, nil, perr
+		}
+		d.db.Put(ctx, "config_backup", src)
+		return cfg, src, nil
+	}
+	if d.cfg != nil {
+		return nil, nil, err // keep running the config we have
+	}
+	d.status(ctx, osquery.SeverityWarning, "cannot fetch the config, using the last one received: "+err.Error())
+	src, ok, _ := d.db.Get(ctx, "config_backup")
+	if !ok {
+		src = []byte("{}")
+	}
+	cfg, perr := osquery.ParseConfig("backup", src, nil)
+	if perr != nil {
+		cfg, _ = osquery.ParseConfig("empty", []byte("{}"), nil)
+		src = []byte("{}")
+	}
+	d.configStale = true
+	return cfg, src, nil
 }
 
 // loadConfig reads the config file and the files of <path>.d/, merged in

@@ -67,7 +67,10 @@ type testDaemon struct {
 	*Daemon
 	root, dir, logs string
 	clock           *testClock
-	stderr          *bytes.Buffer
+	stderr          interface {
+		io.Writer
+		String() string
+	}
 }
 
 func newTestDaemon(t *testing.T, config string, args ...string) *testDaemon {

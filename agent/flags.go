@@ -60,6 +60,32 @@ type Options struct {
 	WatchdogDelay            uint64
 	DisableDatabase          bool
 	Ephemeral                bool
+
+	// Remote (TLS) plugins, as osquery names their flags.
+	ConfigPlugin                string
+	ConfigAcceleratedRefresh    uint64
+	TLSHostname                 string
+	TLSServerCerts              string
+	TLSClientCert               string
+	TLSClientKey                string
+	EnrollSecretPath            string
+	EnrollSecretEnv             string
+	EnrollTLSEndpoint           string
+	ConfigTLSEndpoint           string
+	LoggerTLSEndpoint           string
+	LoggerTLSPeriod             uint64
+	LoggerTLSMaxLines           uint64
+	LoggerTLSMaxLinesize        uint64
+	LoggerTLSCompress           bool
+	LoggerTLSBackoffMax         uint64
+	DisableDistributed          bool
+	DistributedPlugin           string
+	DistributedInterval         uint64
+	DistributedTLSReadEndpoint  string
+	DistributedTLSWriteEndpoint string
+	DistributedDenylistDuration uint64
+	TLSEnrollMaxAttempts        uint64
+	TLSEnrollMaxInterval        uint64
 }
 
 // cliOnly are flags osquery ignores (with a warning) when a config's
@@ -74,6 +100,7 @@ var cliOnly = map[string]bool{
 	"enroll_secret_path": true, "enroll_secret_env": true, "enroll_tls_endpoint": true, "enroll_always": true,
 	"disable_enrollment": true, "carver_start_endpoint": true, "carver_continue_endpoint": true,
 	"disable_carver": true, "root": true, "daemonize": true, "force": true, "alarm_timeout": true,
+	"tls_enroll_max_attempts": true, "tls_enroll_max_interval": true,
 }
 
 // DaemonFlags registers the daemon's flags on fs with osquery's names and
@@ -126,6 +153,30 @@ func DaemonFlags(fs *flag.FlagSet) *Options {
 	fs.Uint64Var(&o.WatchdogDelay, "watchdog_delay", 60, "Initial delay in seconds before watchdog starts")
 	fs.BoolVar(&o.DisableDatabase, "disable_database", false, "Disable the persistent storage (every start is a first run)")
 	fs.BoolVar(&o.Ephemeral, "ephemeral", false, "Skip pidfile and database state checks")
+	fs.StringVar(&o.ConfigPlugin, "config_plugin", "filesystem", "Config plugin name (filesystem or tls)")
+	fs.Uint64Var(&o.ConfigAcceleratedRefresh, "config_accelerated_refresh", 300, "Interval to wait if reading a configuration fails")
+	fs.StringVar(&o.TLSHostname, "tls_hostname", "", "TLS/HTTPS hostname for Config, Logger, and Enroll plugins")
+	fs.StringVar(&o.TLSServerCerts, "tls_server_certs", "", "Optional path to a TLS server PEM certificate(s) bundle")
+	fs.StringVar(&o.TLSClientCert, "tls_client_cert", "", "Optional path to a TLS client-auth PEM certificate")
+	fs.StringVar(&o.TLSClientKey, "tls_client_key", "", "Optional path to a TLS client-auth PEM private key")
+	fs.StringVar(&o.EnrollSecretPath, "enroll_secret_path", "", "Path to an optional client enrollment-auth secret")
+	fs.StringVar(&o.EnrollSecretEnv, "enroll_secret_env", "", "Name of environment variable holding enrollment-auth secret")
+	fs.StringVar(&o.EnrollTLSEndpoint, "enroll_tls_endpoint", "", "TLS/HTTPS endpoint for client enrollment")
+	fs.StringVar(&o.ConfigTLSEndpoint, "config_tls_endpoint", "", "TLS/HTTPS endpoint for config retrieval")
+	fs.StringVar(&o.LoggerTLSEndpoint, "logger_tls_endpoint", "", "TLS/HTTPS endpoint for results logging")
+	fs.Uint64Var(&o.LoggerTLSPeriod, "logger_tls_period", 4, "Seconds between flushing logs over TLS/HTTPS")
+	fs.Uint64Var(&o.LoggerTLSMaxLines, "logger_tls_max_lines", 1024, "Max number of logs to send per period")
+	fs.Uint64Var(&o.LoggerTLSMaxLinesize, "logger_tls_max_linesize", 1024*1024, "Max size in bytes allowed per log line")
+	fs.BoolVar(&o.LoggerTLSCompress, "logger_tls_compress", false, "GZip compress TLS/HTTPS request body")
+	fs.Uint64Var(&o.LoggerTLSBackoffMax, "logger_tls_backoff_max", 3600, "Max seconds of backoff when sending logs fails (0: no backoff)")
+	fs.BoolVar(&o.DisableDistributed, "disable_distributed", true, "Disable distributed queries (default true)")
+	fs.StringVar(&o.DistributedPlugin, "distributed_plugin", "tls", "Distributed plugin name")
+	fs.Uint64Var(&o.DistributedInterval, "distributed_interval", 60, "Seconds between polling for new queries (default 60)")
+	fs.StringVar(&o.DistributedTLSReadEndpoint, "distributed_tls_read_endpoint", "", "TLS/HTTPS endpoint for distributed query retrieval")
+	fs.StringVar(&o.DistributedTLSWriteEndpoint, "distributed_tls_write_endpoint", "", "TLS/HTTPS endpoint for distributed query results")
+	fs.Uint64Var(&o.DistributedDenylistDuration, "distributed_denylist_duration", 86400, "Seconds to denylist distributed queries (default 1 day)")
+	fs.Uint64Var(&o.TLSEnrollMaxAttempts, "tls_enroll_max_attempts", 12, "Number of attempts to retry a TLS enroll request (0: forever)")
+	fs.Uint64Var(&o.TLSEnrollMaxInterval, "tls_enroll_max_interval", 600, "Maximum wait time in seconds between enroll retries")
 	return o
 }
 

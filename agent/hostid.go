@@ -66,9 +66,4 @@ func (d *Daemon) storedUUID(ctx context.Context, key string) string {
 	return u
 }
 
-func (d *Daemon) ephemeralID() string {
-	if d.ephemeral == "" {
-		d.ephemeral = RandomUUID()
-	}
-	return d.ephemeral
-}
+func (d *Daemon) ephemeralID() string { return d.ephemeral }

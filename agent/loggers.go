@@ -71,40 +71,57 @@ func (d *Daemon) openLoggers(ctx context.Context) error {
 	return nil
 }
 
-// drain hands every logger the lines past its cursor, then drops from the
-// buffer what all of them have delivered. A logger that fails keeps its
-// lines in the buffer for the next tick; the failure goes to stderr only,
-// so that a broken logger does not feed itself status lines.
+// drain hands every synchronous logger the lines past its cursor, then
+// drops from the buffer what all loggers have delivered. Asynchronous
+// loggers (tls) drain on their own goroutines.
 func (d *Daemon) drain(ctx context.Context) {
+	for _, l := range d.loggers {
+		if _, async := l.(asyncLogger); !async {
+			d.drainLogger(ctx, l)
+		}
+	}
+	d.trim(ctx)
+}
+
+// drainLogger delivers what lies past one logger's cursor, in batches. A
+// logger that fails keeps its lines in the buffer for the next try; the
+// failure goes to stderr only, so that a broken logger does not feed
+// itself status lines. It reports whether everything was delivered.
+func (d *Daemon) drainLogger(ctx context.Context, l Logger) bool {
+	cur, err := d.db.Cursor(ctx, l.Name())
+	if err != nil {
+		d.loggerFailed(l, err)
+		return false
+	}
+	for ctx.Err() == nil {
+		entries, err := d.db.Pending(ctx, cur.ID, drainBatch)
+		if err != nil {
+			d.loggerFailed(l, err)
+			return false
+		}
+		if len(entries) == 0 {
+			return true
+		}
+		next, err := l.Deliver(ctx, cur, entries)
+		if err != nil {
+			d.loggerFailed(l, err)
+			return false
+		}
+		d.fault("after-write")
+		if err := d.db.SetCursor(ctx, l.Name(), next); err != nil {
+			d.loggerFailed(l, err)
+			return false
+		}
+		cur = next
+	}
+	return false
+}
+
+// trim drops the buffered lines every logger has delivered.
+func (d *Daemon) trim(ctx context.Context) {
 	names := make([]string, 0, len(d.loggers))
 	for _, l := range d.loggers {
 		names = append(names, l.Name())
-		cur, err := d.db.Cursor(ctx, l.Name())
-		if err != nil {
-			d.loggerFailed(l, err)
-			continue
-		}
-		for ctx.Err() == nil {
-			entries, err := d.db.Pending(ctx, cur.ID, drainBatch)
-			if err != nil {
-				d.loggerFailed(l, err)
-				break
-			}
-			if len(entries) == 0 {
-				break
-			}
-			next, err := l.Deliver(ctx, cur, entries)
-			if err != nil {
-				d.loggerFailed(l, err)
-				break
-			}
-			d.fault("after-write")
-			if err := d.db.SetCursor(ctx, l.Name(), next); err != nil {
-				d.loggerFailed(l, err)
-				break
-			}
-			cur = next
-		}
 	}
 	if err := d.db.Trim(ctx, names); err != nil {
 		fmt.Fprintf(d.deps.Stderr, "osaudit: buffer: %v\n", err)
