@@ -483,6 +483,10 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv("OSAUDIT_CRASH_CHILD"); spec != "" {
 		crashChild(spec)
 	}
+	if spec := os.Getenv("OSAUDIT_WATCHDOG_CHILD"); spec != "" && os.Getenv(envWorker) != "" {
+		mode, report, _ := strings.Cut(spec, "|")
+		watchdogChild(mode, report)
+	}
 	os.Exit(m.Run())
 }
 

@@ -79,6 +79,8 @@ type Watcher struct {
 	Sample func(pid int) (rss uint64, cpu time.Duration, err error)
 	// Interval between samples; sampleInterval if 0 (tests shorten it).
 	Interval time.Duration
+	// RespawnDelay before a worker is started again; 5 s (osquery's) if 0.
+	RespawnDelay time.Duration
 }
 
 // Run supervises workers until ctx ends (then it stops the worker and
@@ -123,7 +125,7 @@ func (w *Watcher) Run(ctx context.Context, reload <-chan struct{}) error {
 			reason = stop
 		}
 		fmt.Fprintf(w.Stderr, "osaudit watcher: %s; restarting the worker\n", reason)
-		if time.Since(started) < 5*time.Second {
+		if time.Since(started) < 4*time.Second { // osquery: a worker that dies within 4 s respawns too quickly
 			quickRestarts++
 		} else {
 			quickRestarts = 0
@@ -131,9 +133,12 @@ func (w *Watcher) Run(ctx context.Context, reload <-chan struct{}) error {
 		if quickRestarts >= 4 {
 			return fmt.Errorf("watchdog: too many worker restarts (last: %s)", reason)
 		}
-		delay := 5 * time.Second
+		delay := w.RespawnDelay
+		if delay == 0 {
+			delay = 5 * time.Second
+		}
 		if quickRestarts > 0 {
-			delay += time.Duration(1<<quickRestarts) * time.Second
+			delay += time.Duration(1<<quickRestarts) * delay / 5
 		}
 		select {
 		case <-ctx.Done():
