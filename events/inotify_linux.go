@@ -48,6 +48,7 @@ type inotifyPublisher struct {
 	byDir    map[string]*dirWatch // by host directory
 	full     bool                 // max_user_watches was reached
 
+	nsubs    atomic.Int64 // len(subs), for stats without the lock
 	events   atomic.Int64
 	active   atomic.Bool
 	done     chan struct{}
@@ -68,10 +69,7 @@ func newInotifyPublisher(m *Manager) *inotifyPublisher {
 func (p *inotifyPublisher) name() string { return publisherInotify }
 
 func (p *inotifyPublisher) stats() publisherStats {
-	p.mu.Lock()
-	subs := int64(len(p.subs))
-	p.mu.Unlock()
-	return publisherStats{subscriptions: subs, events: p.events.Load(), active: p.active.Load()}
+	return publisherStats{subscriptions: p.nsubs.Load(), events: p.events.Load(), active: p.active.Load()}
 }
 
 func (p *inotifyPublisher) status(severity int, format string, args ...any) {
@@ -110,6 +108,7 @@ func (p *inotifyPublisher) start(ctx context.Context, wg *sync.WaitGroup) error 
 func (p *inotifyPublisher) reconfigure(paths, exclude map[string][]string, accesses []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer func() { p.nsubs.Store(int64(len(p.subs))) }()
 	if p.fd < 0 {
 		return
 	}
@@ -129,25 +128,31 @@ func (p *inotifyPublisher) reconfigure(paths, exclude map[string][]string, acces
 		}
 		for _, fp := range paths[cat] {
 			subs, err := expandFilePath(p.root, cat, fp, mask)
-			if err == nil {
-				for i := range subs {
-					s := &subs[i]
-					if err = p.watchTree(s.dir, s); err != nil {
-						break
-					}
-					p.subs = append(p.subs, s)
-				}
-			}
 			if err != nil {
 				p.status(StatusWarning, "cannot watch %s (category %s): %v", fp, cat, err)
+				continue
+			}
+			var skipped skippedDirs
+			for i := range subs {
+				s := &subs[i]
+				if err := p.watchTree(s.dir, s, &skipped); err != nil {
+					p.status(StatusWarning, "cannot watch %s (category %s): %v", fp, cat, err)
+					continue
+				}
+				p.subs = append(p.subs, s)
+			}
+			if skipped.n > 0 {
+				p.status(StatusWarning, "%s (category %s): %d directories below it are not watched, the first because %v", fp, cat, skipped.n, skipped.first)
 			}
 		}
 	}
 }
 
 // watchTree watches dir for s and, when s is recursive, every directory
-// below it (not following symlinks).
-func (p *inotifyPublisher) watchTree(dir string, s *fileSub) error {
+// below it (not following symlinks). Only a failure on dir itself is an
+// error; subdirectories that cannot be watched (unreadable, gone) are
+// counted in skipped, with the first one's reason.
+func (p *inotifyPublisher) watchTree(dir string, s *fileSub, skipped *skippedDirs) error {
 	if err := p.watch(dir, s); err != nil {
 		return err
 	}
@@ -156,16 +161,38 @@ func (p *inotifyPublisher) watchTree(dir string, s *fileSub) error {
 	}
 	entries, err := p.root.ReadDir(dir)
 	if err != nil {
-		return nil // gone already, or unreadable: its own events still come
+		skipped.add(err)
+		return nil
 	}
 	for _, e := range entries {
-		if e.IsDir() {
-			if err := p.watchTree(path.Join(dir, e.Name()), s); err != nil && !errors.Is(err, unix.ENOENT) {
-				return err
+		if !e.IsDir() {
+			continue
+		}
+		if err := p.watchTree(path.Join(dir, e.Name()), s, skipped); err != nil {
+			if errors.Is(err, unix.ENOSPC) {
+				return nil // reported once by watch
 			}
+			skipped.add(err)
 		}
 	}
 	return nil
+}
+
+// skippedDirs counts the subdirectories a recursive subscription could not
+// watch.
+type skippedDirs struct {
+	n     int
+	first error
+}
+
+func (s *skippedDirs) add(err error) {
+	if s == nil || errors.Is(err, unix.ENOENT) {
+		return
+	}
+	if s.n == 0 {
+		s.first = err
+	}
+	s.n++
 }
 
 func (p *inotifyPublisher) watch(dir string, s *fileSub) error {
@@ -297,7 +324,7 @@ func (p *inotifyPublisher) handle(ev inotifyEvent) {
 		// the watch.
 		for _, s := range dw.subs {
 			if s.recursive {
-				p.watchTree(target, s)
+				p.watchTree(target, s, nil)
 			}
 		}
 	}

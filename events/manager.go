@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +22,9 @@ type Config struct {
 	Now func() time.Time
 	// Status receives one line for each thing worth telling the operator
 	// (a publisher the kernel refused, overflowing tables): severity 0 is
-	// information, 1 a warning, 2 an error. nil discards them.
+	// information, 1 a warning, 2 an error. nil discards them. It is called
+	// from the Manager's own goroutines and methods, and must return without
+	// calling the Manager.
 	Status func(severity int, msg string)
 
 	DisableEvents bool          // --disable_events
@@ -245,18 +248,7 @@ func (m *Manager) tablesOf(publisher string) string {
 	case 1:
 		return names[0]
 	}
-	return fmt.Sprintf("%s and %s", joinComma(names[:len(names)-1]), names[len(names)-1])
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // stopPublishers stops every publisher once; the first caller does the
