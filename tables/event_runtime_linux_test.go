@@ -70,7 +70,7 @@ func eventEngine(t *testing.T, rt table.Runtime) *engine.Engine {
 	return e
 }
 
-func queryRows(t *testing.T, e *engine.Engine, q string) [][]string {
+func eventQueryRows(t *testing.T, e *engine.Engine, q string) [][]string {
 	t.Helper()
 	_, rows, err := e.QueryAll(context.Background(), q)
 	if err != nil {
@@ -116,7 +116,7 @@ func TestEventTablesMatchPublisherLayout(t *testing.T) {
 func TestEventTablesWithoutRuntime(t *testing.T) {
 	e := eventEngine(t, nil)
 	for _, name := range []string{"process_events", "socket_events", "user_events", "file_events", "hardware_events", "osquery_events"} {
-		if rows := queryRows(t, e, "SELECT * FROM "+name); len(rows) != 0 {
+		if rows := eventQueryRows(t, e, "SELECT * FROM "+name); len(rows) != 0 {
 			t.Errorf("%s: %d rows without an event runtime", name, len(rows))
 		}
 	}
@@ -129,7 +129,7 @@ func TestOsqueryEvents(t *testing.T) {
 		{Name: "udev", Publisher: "udev", Type: "publisher"},
 		{Name: "process_events", Publisher: "auditeventpublisher", Type: "subscriber", Subscriptions: 1, Events: 40, Active: true},
 	}
-	got := queryRows(t, eventEngine(t, f), "SELECT * FROM osquery_events")
+	got := eventQueryRows(t, eventEngine(t, f), "SELECT * FROM osquery_events")
 	want := [][]string{
 		{"auditeventpublisher", "auditeventpublisher", "publisher", "2", "40", "0", "1"},
 		{"udev", "udev", "publisher", "0", "0", "0", "0"},

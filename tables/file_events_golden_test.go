@@ -23,7 +23,7 @@ func TestFileEvents(t *testing.T) {
 	})
 	e := eventEngine(t, f)
 	// The hashes compare without case, as osquery declares them.
-	got := queryRows(t, e, "SELECT target_path, category, action, mode, hashed FROM file_events WHERE md5 = 'D41D8CD98F00B204E9800998ECF8427E'")
+	got := eventQueryRows(t, e, "SELECT target_path, category, action, mode, hashed FROM file_events WHERE md5 = 'D41D8CD98F00B204E9800998ECF8427E'")
 	want := [][]string{{"/etc/passwd", "etc", "UPDATED", "0644", "1"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)

@@ -19,14 +19,14 @@ func TestHardwareEvents(t *testing.T) {
 		"driver": table.Text("usb"), "vendor": table.Text("SanDisk Corp."), "vendor_id": table.Text("0781"),
 		"model": table.Text("Cruzer Blade"), "model_id": table.Text("5567"), "serial": table.Text("4C530001"), "revision": table.Text("0100"),
 	})
-	got := queryRows(t, eventEngine(t, f), "SELECT action, type, vendor, model_id, eid FROM hardware_events WHERE vendor_id = '0781'")
+	got := eventQueryRows(t, eventEngine(t, f), "SELECT action, type, vendor, model_id, eid FROM hardware_events WHERE vendor_id = '0781'")
 	want := [][]string{{"add", "usb_device", "SanDisk Corp.", "5567", "0000000001"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 	// An inactive subscriber is reported but its stored events still read.
 	f.status[0].Active = false
-	if rows := queryRows(t, eventEngine(t, f), "SELECT 1 FROM hardware_events"); len(rows) != 1 {
+	if rows := eventQueryRows(t, eventEngine(t, f), "SELECT 1 FROM hardware_events"); len(rows) != 1 {
 		t.Errorf("rows = %v", rows)
 	}
 }

@@ -56,7 +56,7 @@ func TestProcessEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, queryRows(t, e, tt.query)); diff != "" {
+			if diff := cmp.Diff(tt.want, eventQueryRows(t, e, tt.query)); diff != "" {
 				t.Errorf("rows (-want +got):\n%s", diff)
 			}
 		})

@@ -20,7 +20,7 @@ func TestSocketEvents(t *testing.T) {
 		"remote_address": table.Text("93.184.216.34"), "local_port": table.Int(0), "remote_port": table.Int(443),
 		"uptime": table.Int(5000), "success": table.Int(1), "status": table.Text("succeeded"),
 	})
-	got := queryRows(t, eventEngine(t, f), "SELECT action, pid, fd, family, remote_address, remote_port, status, success, socket FROM socket_events WHERE time >= 0")
+	got := eventQueryRows(t, eventEngine(t, f), "SELECT action, pid, fd, family, remote_address, remote_port, status, success, socket FROM socket_events WHERE time >= 0")
 	want := [][]string{{"connect", "2001", "5", "2", "93.184.216.34", "443", "succeeded", "1", "<nil>"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)

@@ -19,7 +19,7 @@ func TestUserEvents(t *testing.T) {
 		"type": table.Int(1112), "path": table.Text("/usr/sbin/sshd"), "address": table.Text("10.0.0.5"),
 		"terminal": table.Text("/dev/pts/1"), "uptime": table.Int(5000),
 	})
-	got := queryRows(t, eventEngine(t, f), "SELECT * FROM user_events")
+	got := eventQueryRows(t, eventEngine(t, f), "SELECT * FROM user_events")
 	want := [][]string{{"0", "1000", "812", "op=login", "1112", "/usr/sbin/sshd", "10.0.0.5", "/dev/pts/1", "1768471200", "5000"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
