@@ -85,7 +85,6 @@ var _ table.EventRuntime = (*Manager)(nil)
 type subscriber struct {
 	*schema
 	enabled bool
-	reason  string // why it is off
 }
 
 // publisher is one source of events.
@@ -132,48 +131,31 @@ func New(cfg Config) *Manager {
 			break
 		}
 		m.store.Declare(s.name, s.cols)
-		on, reason := m.subscriberEnabled(s.name)
-		m.subs = append(m.subs, &subscriber{schema: s, enabled: on, reason: reason})
+		m.subs = append(m.subs, &subscriber{schema: s, enabled: m.subscriberEnabled(s.name)})
 	}
 	return m
 }
 
 // subscriberEnabled applies the flags and the config's events section.
-func (m *Manager) subscriberEnabled(name string) (bool, string) {
+func (m *Manager) subscriberEnabled(name string) bool {
 	c := m.cfg
 	switch {
-	case c.DisableEvents:
-		return false, "events are disabled (--disable_events)"
-	case len(c.EnableSubscribers) > 0 && !slices.Contains(c.EnableSubscribers, name):
-		return false, "not in the config's events.enable_subscribers"
-	case slices.Contains(c.DisableSubscribers, name):
-		return false, "in the config's events.disable_subscribers"
-	}
-	switch name {
-	case tableProcessEvents, tableSocketEvents, tableUserEvents:
-		if c.DisableAudit {
-			return false, "audit is disabled (--disable_audit)"
-		}
-	case tableFileEvents:
-		if !c.EnableFileEvents {
-			return false, "file events are disabled (--enable_file_events=false)"
-		}
+	case c.DisableEvents,
+		len(c.EnableSubscribers) > 0 && !slices.Contains(c.EnableSubscribers, name),
+		slices.Contains(c.DisableSubscribers, name):
+		return false
 	}
 	switch name {
 	case tableProcessEvents:
-		if !c.AuditAllowProcessEvents {
-			return false, "--audit_allow_process_events is off"
-		}
+		return !c.DisableAudit && c.AuditAllowProcessEvents
 	case tableSocketEvents:
-		if !c.AuditAllowSockets {
-			return false, "--audit_allow_sockets is off"
-		}
+		return !c.DisableAudit && c.AuditAllowSockets
 	case tableUserEvents:
-		if !c.AuditAllowUserEvents {
-			return false, "--audit_allow_user_events is off"
-		}
+		return !c.DisableAudit && c.AuditAllowUserEvents
+	case tableFileEvents:
+		return c.EnableFileEvents
 	}
-	return true, ""
+	return true
 }
 
 // enabled reports whether an event table's subscriber runs.
@@ -218,7 +200,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	ctx, m.cancel = context.WithCancel(ctx)
 	for _, p := range m.makePublishers() {
 		if err := p.start(ctx, &m.wg); err != nil {
-			m.cfg.Status(StatusError, fmt.Sprintf("%s: %v; %s stay empty", p.name(), err, m.tablesOf(p.name())))
+			m.cfg.Status(StatusError, fmt.Sprintf("%s: %v; %s", p.name(), err, m.tablesOf(p.name())))
 		}
 		m.publishers = append(m.publishers, p)
 	}
@@ -234,7 +216,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	return nil
 }
 
-// tablesOf names the enabled tables of a publisher, for status lines.
+// tablesOf says which enabled tables of a publisher stay empty, for status
+// lines.
 func (m *Manager) tablesOf(publisher string) string {
 	var names []string
 	for _, s := range m.subs {
@@ -244,11 +227,11 @@ func (m *Manager) tablesOf(publisher string) string {
 	}
 	switch len(names) {
 	case 0:
-		return "its tables"
+		return "its tables stay empty"
 	case 1:
-		return names[0]
+		return names[0] + " stays empty"
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " stay empty"
 }
 
 // stopPublishers stops every publisher once; the first caller does the
