@@ -106,6 +106,10 @@ func (v *vtable) BestIndex(info *vtab.IndexInfo) error {
 		case c.Op == vtab.OpLIKE && column.Type == table.TypeText:
 			op = opPattern
 			hasRequired = hasRequired || column.Has(table.Required)
+		case column.Has(table.Additional) && rangeOps[c.Op] != 0:
+			// Ranges reach additional columns only: event tables read
+			// "time > X" to skip old events, as osquery does.
+			op = rangeOps[c.Op].String()
 		default:
 			continue
 		}
@@ -168,13 +172,8 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 		if i >= len(vals) {
 			break
 		}
-		op := table.EQ
-		colText := strings.TrimSuffix(p, opEqual)
-		if strings.HasSuffix(p, opPattern) {
-			op, colText = table.LIKE, strings.TrimSuffix(p, opPattern)
-		}
-		col, err := strconv.Atoi(colText)
-		if err != nil {
+		col, op, ok := parsePlanConstraint(p)
+		if !ok {
 			return fmt.Errorf("%s: bad plan %q", t.Name, idxStr)
 		}
 		cons = append(cons, table.Constraint{Column: col, Op: op, Value: table.FromAny(vals[i])})
@@ -190,6 +189,41 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 	c.next, c.stop = iter.Pull2(generate(q))
 	c.eof, c.pending, c.rowid = false, nil, 0
 	return c.advance(true)
+}
+
+// rangeOps maps the SQLite range operators pushed to additional columns to
+// the table's.
+var rangeOps = map[vtab.ConstraintOp]table.Op{
+	vtab.OpGT: table.GT, vtab.OpGE: table.GE, vtab.OpLT: table.LT, vtab.OpLE: table.LE,
+}
+
+// parsePlanConstraint reads one "<column><op>" element of a plan string.
+func parsePlanConstraint(p string) (col int, op table.Op, ok bool) {
+	i := 0
+	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
+		i++
+	}
+	col, err := strconv.Atoi(p[:i])
+	if err != nil {
+		return 0, 0, false
+	}
+	switch p[i:] {
+	case opEqual:
+		op = table.EQ
+	case opPattern:
+		op = table.LIKE
+	case table.GT.String():
+		op = table.GT
+	case table.GE.String():
+		op = table.GE
+	case table.LT.String():
+		op = table.LT
+	case table.LE.String():
+		op = table.LE
+	default:
+		return 0, 0, false
+	}
+	return col, op, true
 }
 
 // generate adapts a table's generator to an iterator, turning a panic in
