@@ -19,6 +19,7 @@ import (
 
 	"github.com/osaudit/osaudit"
 	"github.com/osaudit/osaudit/engine"
+	"github.com/osaudit/osaudit/events"
 	"github.com/osaudit/osaudit/hostfs"
 	"github.com/osaudit/osaudit/osquery"
 	"github.com/osaudit/osaudit/state"
@@ -63,7 +64,12 @@ type Daemon struct {
 
 	loggers []Logger
 	remote  *remote // the manager, with --tls_hostname
-	bg      sync.WaitGroup
+	events  *events.Manager
+	// eventCursors is, per scheduled query and event table, the last event
+	// a committed run read; pendingCursors what the running query read.
+	eventCursors   map[string]map[string]uint64
+	pendingCursors map[string]map[string]uint64
+	bg             sync.WaitGroup
 
 	mu          sync.Mutex // guards what the osquery_* tables read
 	cfg         *osquery.Config
@@ -157,6 +163,10 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if err := d.Reload(ctx); err != nil {
 		return err
 	}
+	d.pendingCursors = map[string]map[string]uint64{}
+	if err := d.startEvents(ctx); err != nil {
+		return err
+	}
 	d.checkDenylist(ctx)
 	d.started = true
 	d.status(ctx, osquery.SeverityInfo, fmt.Sprintf("osaudit %s started (pid %d), %d scheduled queries", osaudit.Version, os.Getpid(), len(d.queries)))
@@ -173,6 +183,9 @@ func (d *Daemon) Close(ctx context.Context) error {
 	}
 	for _, l := range d.loggers {
 		errs = append(errs, l.Close())
+	}
+	if d.events != nil {
+		errs = append(errs, d.events.Close())
 	}
 	if d.eng != nil {
 		errs = append(errs, d.eng.Close())
@@ -287,6 +300,9 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		d.status(ctx, osquery.SeverityWarning, w)
 	}
 	d.runLoadDecorators(ctx)
+	if d.events != nil {
+		d.events.Reconfigure(cfg.FilePaths, cfg.ExcludePaths, cfg.FileAccesses)
+	}
 	if d.started {
 		d.status(ctx, osquery.SeverityInfo, fmt.Sprintf("config reloaded: %d scheduled queries", len(queries)))
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/osaudit/osaudit/hostfs"
+	"github.com/osaudit/osaudit/table"
 	_ "github.com/osaudit/osaudit/tables"
 )
 
@@ -130,18 +131,20 @@ const e2eConfig = `// the kind of config osqueryd takes
     "audit": {
       "queries": {
         "users": {"query": "SELECT uid, username, shell FROM users", "interval": 10, "removed": true},
-        "watched": {"query": "SELECT path, size FROM file WHERE directory = '/etc/watched'", "interval": 20}
+        "watched": {"query": "SELECT path, size FROM file WHERE directory = '/etc/watched'", "interval": 20},
+        "fim": {"query": "SELECT DISTINCT target_path, category, action FROM file_events WHERE action = 'UPDATED'", "interval": 10}
       }
     }
   },
-  "decorators": {"load": ["SELECT 'fixture' AS site"]}
+  "decorators": {"load": ["SELECT 'fixture' AS site"]},
+  "file_paths": {"watched": ["/etc/watched/%%"]}
 }`
 
 // TestDaemonEndToEnd runs the daemon on a fixture host while the host
 // changes, and compares the lines that reach the filesystem logger with
 // golden files.
 func TestDaemonEndToEnd(t *testing.T) {
-	td := newTestDaemon(t, e2eConfig)
+	td := newTestDaemon(t, e2eConfig, "--enable_file_events")
 	os.MkdirAll(filepath.Join(td.root, "etc", "watched"), 0o755)
 	os.WriteFile(filepath.Join(td.root, "etc", "watched", "sshd_config"), []byte("PermitRootLogin no\n"), 0o644)
 	ctx := context.Background()
@@ -169,6 +172,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 	os.WriteFile(passwd, []byte(strings.Join(kept, "\n")), 0o644)
 	os.WriteFile(filepath.Join(td.root, "etc", "watched", "sshd_config"), []byte("PermitRootLogin yes\nPasswordAuthentication yes\n"), 0o644)
+	waitForEvents(t, td, "file_events")
 	td.tick(t, 10*time.Second)
 	td.tick(t, 10*time.Second) // nothing changes: nothing logged, counters stay
 	if err := td.Close(ctx); err != nil {
@@ -215,6 +219,21 @@ func TestCounterAndEpoch(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
 	}
+}
+
+// waitForEvents waits until inotify's events for the edit reached the
+// store: the publisher runs on its own goroutine.
+func waitForEvents(t *testing.T, td *testDaemon, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n := 0
+		td.events.Events(name, func(table.Event) bool { n++; return true })
+		if n > 0 {
+			time.Sleep(100 * time.Millisecond) // the rest of the burst
+			return
+		}
+	}
+	t.Fatalf("no %s arrived", name)
 }
 
 func jsonNum(v any) string {

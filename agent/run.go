@@ -82,7 +82,7 @@ func (d *Daemon) runScheduled(ctx context.Context, q *scheduled, at time.Time) {
 	d.db.Put(ctx, "executing_query", []byte(q.Name))
 	start := time.Now()
 	user0, sys0 := proctime.Self()
-	res, err := d.query(ctx, q.SQL)
+	res, err := d.query(context.WithValue(ctx, scheduledKey{}, q.Name), q.SQL)
 	wall := time.Since(start)
 	user1, sys1 := proctime.Self()
 	d.db.Delete(ctx, "executing_query")
@@ -125,6 +125,26 @@ func (d *Daemon) runScheduled(ctx context.Context, q *scheduled, at time.Time) {
 		for _, b := range data {
 			lines = append(lines, state.Line{Kind: state.KindSnapshot, Data: b})
 		}
+	} else if q.EventBased && d.opts.EventsOptimize {
+		// An optimized event query returns only new events: they are all
+		// added, and no state of rows is kept. Its counter restarts at 1.
+		if len(res.Rows) == 0 {
+			d.commitEventCursors(q.Name)
+			return
+		}
+		prev, err := d.db.QueryState(ctx, q.Name)
+		if err != nil {
+			d.status(ctx, osquery.SeverityError, fmt.Sprintf("cannot read the last results of %s: %v", q.Name, err))
+			return
+		}
+		header.Counter = 1
+		if prev.Known && prev.Epoch == d.opts.Epoch {
+			header.Counter = prev.Counter + 1
+		}
+		next = &diff.State{Epoch: d.opts.Epoch, Counter: header.Counter, Known: true}
+		for _, b := range header.EventLines(res.Rows, nil) {
+			lines = append(lines, state.Line{Kind: state.KindResult, Data: b})
+		}
 	} else {
 		prev, err := d.db.QueryState(ctx, q.Name)
 		if err != nil {
@@ -166,6 +186,7 @@ func (d *Daemon) runScheduled(ctx context.Context, q *scheduled, at time.Time) {
 		d.status(ctx, osquery.SeverityError, fmt.Sprintf("cannot buffer the results of %s (they will be computed again): %v", q.Name, err))
 		return
 	}
+	d.commitEventCursors(q.Name)
 	if dropped > 0 {
 		d.dropped += int64(dropped)
 		d.status(ctx, osquery.SeverityWarning, fmt.Sprintf("buffered_log_max reached: dropped the %d oldest buffered lines (%d in all)", dropped, d.dropped))

@@ -12,6 +12,7 @@ type daemonRuntime struct{ d *Daemon }
 var (
 	_ table.Runtime         = daemonRuntime{}
 	_ table.ScheduleRuntime = daemonRuntime{}
+	_ table.EventRuntime    = daemonRuntime{}
 )
 
 func (r daemonRuntime) Info() table.AgentInfo {

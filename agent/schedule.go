@@ -24,6 +24,9 @@ type scheduled struct {
 	Removed  bool
 	Denylist bool
 	Priority *uint64
+	// EventBased queries read event tables: with --events_optimize each
+	// run sees only new events.
+	EventBased bool
 
 	stats queryStats
 }
@@ -66,6 +69,7 @@ func compile(cfg *osquery.Config, delim, hostname string, defaultInterval uint64
 		queries = append(queries, &scheduled{
 			Name: name, Pack: pack, SQL: q.Query, Interval: interval, Splayed: interval,
 			Snapshot: q.Snapshot, Removed: q.Removed, Denylist: q.Denylist, Priority: q.StartupPriority,
+			EventBased: eventBased(q.Query),
 		})
 	}
 	for name, q := range cfg.Schedule {

@@ -62,8 +62,8 @@ type Config struct {
 }
 
 // Manager runs the event publishers the configuration enables and keeps
-// their events. Its Events and EventStatus methods make it a
-// table.EventRuntime.
+// their events. The daemon answers the event tables (table.EventRuntime)
+// with its Events and EventStatus, adding the per-query optimize cursor.
 type Manager struct {
 	cfg   Config
 	store *Store
@@ -78,8 +78,6 @@ type Manager struct {
 	publishers []publisher
 	wg         sync.WaitGroup
 }
-
-var _ table.EventRuntime = (*Manager)(nil)
 
 // subscriber is one event table and whether the configuration lets it run.
 type subscriber struct {

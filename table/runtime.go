@@ -1,5 +1,7 @@
 package table
 
+import "context"
+
 // Runtime is the agent a query runs in. The tables that describe the agent
 // itself (osquery_info, osquery_flags, osquery_registry, ...) read it; the
 // engine passes it to every query.
@@ -71,10 +73,10 @@ type PackStatus struct {
 // tables (process_events, file_events, ...) and osquery_events read it.
 type EventRuntime interface {
 	// Events calls fn with the stored events of an event table, oldest
-	// first, until fn returns false. In a scheduled query with
-	// --events_optimize, only events newer than the query's last run are
-	// given.
-	Events(table string, fn func(Event) bool)
+	// first, until fn returns false. ctx is the query's: in a scheduled
+	// query with --events_optimize, only events newer than the query's last
+	// run are given, unless the query constrains time itself (timeBounded).
+	Events(ctx context.Context, table string, timeBounded bool, fn func(Event) bool)
 	// EventStatus describes the publishers and subscribers.
 	EventStatus() []EventStatus
 }

@@ -31,11 +31,13 @@ func newFakeEvents(tables ...string) *fakeEvents {
 	return f
 }
 
-func (f *fakeEvents) Info() table.AgentInfo                         { return table.AgentInfo{} }
-func (f *fakeEvents) Flags() []table.Flag                           { return nil }
-func (f *fakeEvents) Plugins() []table.Plugin                       { return nil }
-func (f *fakeEvents) Events(name string, fn func(table.Event) bool) { f.store.Events(name, fn) }
-func (f *fakeEvents) EventStatus() []table.EventStatus              { return f.status }
+func (f *fakeEvents) Info() table.AgentInfo   { return table.AgentInfo{} }
+func (f *fakeEvents) Flags() []table.Flag     { return nil }
+func (f *fakeEvents) Plugins() []table.Plugin { return nil }
+func (f *fakeEvents) Events(_ context.Context, name string, _ bool, fn func(table.Event) bool) {
+	f.store.Events(name, fn)
+}
+func (f *fakeEvents) EventStatus() []table.EventStatus { return f.status }
 
 var _ table.EventRuntime = (*fakeEvents)(nil)
 

@@ -28,7 +28,7 @@ func genEventTable(q *table.Query, yield func(table.Row) bool) error {
 	ctx := q.Context()
 	ncols := len(q.Table().Columns)
 	n, warned := 0, false
-	er.Events(name, func(e table.Event) bool {
+	er.Events(ctx, name, lo != math.MinInt64 || hi != math.MaxInt64, func(e table.Event) bool {
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return false
 		}
