@@ -105,3 +105,24 @@ func TestExpandFlagfiles(t *testing.T) {
 		t.Error("missing flagfile accepted")
 	}
 }
+
+func TestPidfile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pid")
+	if err := writePidfile(p); err != nil {
+		t.Fatal(err)
+	}
+	// Our own pid in the file is ours: writing again is fine.
+	if err := writePidfile(p); err != nil {
+		t.Fatal(err)
+	}
+	// A live process (pid 1) holds it: refuse.
+	os.WriteFile(p, []byte("1\n"), 0o644)
+	if err := writePidfile(p); err == nil || !strings.Contains(err.Error(), "another daemon is running") {
+		t.Errorf("pidfile of a live process: %v", err)
+	}
+	// A stale pid: take over.
+	os.WriteFile(p, []byte("999999999\n"), 0o644)
+	if err := writePidfile(p); err != nil {
+		t.Errorf("stale pidfile: %v", err)
+	}
+}
