@@ -151,7 +151,9 @@ func (m *Manager) init() {
 		m.defs.Store(&configDefs{cache: map[configKey][]byte{}})
 		m.results = newBatcher(m, "results", func(ctx context.Context, rows []*osaudit.ResultRow) error { return m.Store.InsertResults(ctx, rows) }, nil)
 		m.statuses = newBatcher(m, "status", func(ctx context.Context, rows []*osaudit.StatusRow) error { return m.Store.InsertStatus(ctx, rows) }, nil)
-		m.campaignW = newBatcher(m, "campaign results", func(ctx context.Context, rs []*osaudit.CampaignResult) error { return m.Store.AddCampaignResults(ctx, rs) }, m.campaignResultsWritten)
+		m.campaignW = newBatcher(m, "campaign results", func(ctx context.Context, rs []*osaudit.CampaignResult) error {
+			return m.Store.AddCampaignResults(ctx, rs)
+		}, m.campaignResultsWritten)
 	})
 }
 
