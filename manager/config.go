@@ -55,6 +55,8 @@ var providerScope = osaudit.Scope{Role: osaudit.RoleProviderAdmin}
 // reloadConfig loads packs, labels and label membership from the store;
 // configs are rendered again as agents ask for them.
 func (m *Manager) reloadConfig(ctx context.Context) error {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
 	gen, err := m.Store.ConfigGeneration(ctx)
 	if err != nil {
 		return wrap("config generation", err)

@@ -77,7 +77,8 @@ type Manager struct {
 
 	defs      atomic.Pointer[configDefs]
 	dirty     chan struct{} // ConfigChanged wakes the sync worker
-	genSeen   int64         // the store generation defs were loaded at; sync worker only
+	reloadMu  sync.Mutex    // serialises config reloads
+	genSeen   int64         // the store generation defs were loaded at; reloadMu
 	pendingMu sync.Mutex
 	pending   map[int64]map[int64]bool // label -> host -> member, not yet written
 
@@ -233,7 +234,10 @@ func (m *Manager) syncLoop(ctx context.Context) {
 				m.Logger.Error("config generation", "err", err)
 				continue
 			}
-			if gen != m.genSeen {
+			m.reloadMu.Lock()
+			stale := gen != m.genSeen
+			m.reloadMu.Unlock()
+			if stale {
 				if err := m.reloadConfig(ctx); err != nil {
 					m.Logger.Error("reload config", "err", err)
 				}
