@@ -19,6 +19,9 @@ type Server struct {
 	Store   osaudit.Store
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// OnlineWindow is how recently a host must have checked in to count as
+	// online (0: two minutes).
+	OnlineWindow time.Duration
 }
 
 // Handler returns the server's routes.
