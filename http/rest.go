@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/osaudit/osaudit"
+	"github.com/osaudit/osaudit/manager"
 )
 
 // The REST API under /api/v1/ (docs/api.md): token auth, JSON bodies of at
@@ -202,10 +202,7 @@ func (a rest) configChanged() {
 
 // hashSecret is how enroll secrets and API tokens are kept: SHA-256 of
 // the text.
-func hashSecret(s string) []byte {
-	h := sha256.Sum256([]byte(s))
-	return h[:]
-}
+func hashSecret(s string) []byte { return manager.HashKey(s) }
 
 // newSecret returns a random secret of 32 bytes, URL-safe base64, with a
 // prefix that tells what it is.
@@ -241,8 +238,8 @@ func decode(r *http.Request, v any) error {
 	return osaudit.Errorf(osaudit.EINVALID, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
-// writeJSON writes v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) error {
+// respond writes v as JSON with status.
+func respond(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
@@ -263,7 +260,7 @@ func writeList[T any](w http.ResponseWriter, items []T, next int64) error {
 	if next > 0 {
 		l.Next = strconv.FormatInt(next, 10)
 	}
-	return writeJSON(w, http.StatusOK, l)
+	return respond(w, http.StatusOK, l)
 }
 
 // pageOf reads ?after= and ?limit=.
@@ -444,5 +441,5 @@ func (a rest) me(w http.ResponseWriter, r *http.Request, c *caller) error {
 		}
 		body.Customer = cu.Name
 	}
-	return writeJSON(w, http.StatusOK, body)
+	return respond(w, http.StatusOK, body)
 }

@@ -214,7 +214,7 @@ func (a rest) apply(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if changed {
 		a.configChanged()
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	return respond(w, http.StatusOK, map[string]any{"results": results})
 }
 
 // owner resolves the customer of a document: its own, else the request's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,6 +89,25 @@ func (a rest) createCampaign(w http.ResponseWriter, r *http.Request, c *caller) 
 		}
 		labelIDs = append(labelIDs, l.ID)
 	}
+	if c.Scope.Role == osaudit.RoleProviderAdmin && customerID != 0 && len(labelIDs) > 0 {
+		// The manager targets a provider campaign's labels across customers:
+		// narrow them to the named customer's members here.
+		for _, l := range labelIDs {
+			hs, err := a.allHosts(ctx, osaudit.HostFilter{CustomerID: customerID, LabelID: l})
+			if err != nil {
+				return err
+			}
+			for _, h := range hs {
+				if !slices.Contains(hostIDs, h.ID) {
+					hostIDs = append(hostIDs, h.ID)
+				}
+			}
+		}
+		if len(hostIDs) == 0 {
+			return osaudit.Errorf(osaudit.EINVALID, "no hosts of customer %q in the labels", body.Customer)
+		}
+		labelIDs = nil
+	}
 	if len(hostIDs) == 0 && len(labelIDs) == 0 {
 		return osaudit.Errorf(osaudit.EINVALID, "no targets: give hosts, host_ids, labels or label_ids")
 	}
@@ -99,33 +119,43 @@ func (a rest) createCampaign(w http.ResponseWriter, r *http.Request, c *caller) 
 		scope.CustomerID = customerID
 	}
 	camp, err := a.Manager.StartCampaign(ctx, scope, body.SQL, hostIDs, labelIDs, ttl)
+	if osaudit.ErrorCode(err) == osaudit.ENOTFOUND {
+		// A host in the store that the manager does not know has no node key.
+		return osaudit.Errorf(osaudit.EINVALID, "%s (not enrolled, or revoked)", osaudit.ErrorMessage(err))
+	}
 	if err != nil {
 		return err
 	}
-	targets, err := a.campaignTargets(ctx, camp)
+	latest, _, err := a.campaignState(ctx, camp)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, campaignView{Campaign: camp, Targets: len(targets)})
+	return respond(w, http.StatusCreated, campaignView{Campaign: camp, Targets: len(latest)})
 }
 
-// campaignTargets lists the hosts a campaign reaches: its hosts and the
-// members of its labels (of its customer, if it has one).
-func (a rest) campaignTargets(ctx context.Context, camp *osaudit.Campaign) (map[int64]bool, error) {
-	targets := map[int64]bool{}
+// campaignState reads a campaign's results up to now: the hosts it
+// targets (the manager stores a "pending" result for each when it starts
+// the campaign), the latest status of each, and the last seq.
+func (a rest) campaignState(ctx context.Context, camp *osaudit.Campaign) (latest map[int64]string, last int64, err error) {
+	latest = map[int64]string{}
 	for _, id := range camp.HostIDs {
-		targets[id] = true
+		latest[id] = osaudit.CampaignPending
 	}
-	for _, l := range camp.LabelIDs {
-		hs, err := a.allHosts(ctx, osaudit.HostFilter{CustomerID: camp.CustomerID, LabelID: l})
+	for {
+		rs, err := a.Store.CampaignResults(ctx, camp.ID, last, maxLimit)
 		if err != nil {
-			return nil, err
+			return nil, 0, fmt.Errorf("campaign results: %w", err)
 		}
-		for _, h := range hs {
-			targets[h.ID] = true
+		for _, x := range rs {
+			if !final(latest[x.HostID]) {
+				latest[x.HostID] = x.Status
+			}
+			last = x.Seq
+		}
+		if len(rs) < maxLimit {
+			return latest, last, nil
 		}
 	}
-	return targets, nil
 }
 
 // campaign finds a campaign the caller may see: a customer sees its own
@@ -155,36 +185,15 @@ func (a rest) getCampaign(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err != nil {
 		return err
 	}
-	targets, err := a.campaignTargets(r.Context(), camp)
+	latest, _, err := a.campaignState(r.Context(), camp)
 	if err != nil {
 		return err
 	}
-	latest := map[int64]string{}
-	for after := int64(0); ; {
-		rs, err := a.Store.CampaignResults(r.Context(), camp.ID, after, maxLimit)
-		if err != nil {
-			return fmt.Errorf("campaign results: %w", err)
-		}
-		for _, x := range rs {
-			if !final(latest[x.HostID]) {
-				latest[x.HostID] = x.Status
-			}
-			after = x.Seq
-		}
-		if len(rs) < maxLimit {
-			break
-		}
-	}
 	status := map[string]int{}
-	for id := range targets {
-		if latest[id] == "" {
-			latest[id] = osaudit.CampaignPending
-		}
+	for _, st := range latest {
+		status[st]++
 	}
-	for _, s := range latest {
-		status[s]++
-	}
-	return writeJSON(w, http.StatusOK, campaignView{Campaign: camp, Targets: len(targets), Status: status})
+	return respond(w, http.StatusOK, campaignView{Campaign: camp, Targets: len(latest), Status: status})
 }
 
 // hostNames looks up and remembers hosts' names for results.
@@ -255,9 +264,13 @@ func (a rest) streamCampaign(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	targets, err := a.campaignTargets(ctx, camp)
+	latest, _, err := a.campaignState(ctx, camp)
 	if err != nil {
 		return err
+	}
+	targets := map[int64]bool{}
+	for id := range latest {
+		targets[id] = true
 	}
 	// Hosts that answered before the resume point count as answered.
 	answered := map[int64]bool{}
@@ -267,7 +280,7 @@ func (a rest) streamCampaign(w http.ResponseWriter, r *http.Request, c *caller) 
 			return fmt.Errorf("campaign results: %w", err)
 		}
 		for _, x := range rs {
-			if x.Seq <= after && final(x.Status) {
+			if x.Seq <= after && final(x.Status) && targets[x.HostID] {
 				answered[x.HostID] = true
 			}
 			seq = x.Seq
@@ -343,7 +356,7 @@ func (a rest) streamCampaign(w http.ResponseWriter, r *http.Request, c *caller) 
 			if err := send("result", x.Seq, names.view(ctx, x)); err != nil {
 				return nil
 			}
-			if final(x.Status) {
+			if final(x.Status) && targets[x.HostID] {
 				answered[x.HostID] = true
 				if done() {
 					end("complete")

@@ -310,7 +310,7 @@ func (a rest) createQuery(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	a.configChanged()
-	return writeJSON(w, http.StatusCreated, &q)
+	return respond(w, http.StatusCreated, &q)
 }
 
 func (a rest) getQuery(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -318,7 +318,7 @@ func (a rest) getQuery(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, q)
+	return respond(w, http.StatusOK, q)
 }
 
 // updateQuery replaces a query; it stays with its customer.
@@ -343,7 +343,7 @@ func (a rest) updateQuery(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	a.configChanged()
-	return writeJSON(w, http.StatusOK, &q)
+	return respond(w, http.StatusOK, &q)
 }
 
 func (a rest) deleteQuery(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -431,7 +431,7 @@ func (a rest) createPack(w http.ResponseWriter, r *http.Request, c *caller) erro
 		return err
 	}
 	a.configChanged()
-	return writeJSON(w, http.StatusCreated, &p)
+	return respond(w, http.StatusCreated, &p)
 }
 
 func (a rest) getPack(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -439,7 +439,7 @@ func (a rest) getPack(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, p)
+	return respond(w, http.StatusOK, p)
 }
 
 func (a rest) updatePack(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -460,7 +460,7 @@ func (a rest) updatePack(w http.ResponseWriter, r *http.Request, c *caller) erro
 		return err
 	}
 	a.configChanged()
-	return writeJSON(w, http.StatusOK, &p)
+	return respond(w, http.StatusOK, &p)
 }
 
 func (a rest) deletePack(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -538,7 +538,7 @@ func (a rest) createLabel(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	a.configChanged()
-	return writeJSON(w, http.StatusCreated, &l)
+	return respond(w, http.StatusCreated, &l)
 }
 
 func (a rest) getLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -546,7 +546,7 @@ func (a rest) getLabel(w http.ResponseWriter, r *http.Request, c *caller) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, l)
+	return respond(w, http.StatusOK, l)
 }
 
 func (a rest) updateLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -573,7 +573,7 @@ func (a rest) updateLabel(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	a.configChanged()
-	return writeJSON(w, http.StatusOK, &l)
+	return respond(w, http.StatusOK, &l)
 }
 
 func (a rest) deleteLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -639,7 +639,7 @@ func (a rest) editLabelHosts(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]int{"changed": changed})
+	return respond(w, http.StatusOK, map[string]int{"changed": changed})
 }
 
 // setMembers edits a manual label's members; set (when not nil) replaces

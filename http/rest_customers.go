@@ -76,7 +76,7 @@ func (a rest) createCustomer(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err := a.Store.CreateCustomer(r.Context(), cu); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, cu)
+	return respond(w, http.StatusCreated, cu)
 }
 
 func (a rest) getCustomer(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -84,7 +84,7 @@ func (a rest) getCustomer(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, cu)
+	return respond(w, http.StatusOK, cu)
 }
 
 func (a rest) deleteCustomer(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -176,7 +176,7 @@ func (a rest) createSecret(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, s)
+	return respond(w, http.StatusCreated, s)
 }
 
 // customerSecret finds a secret of the path's customer.
@@ -218,7 +218,7 @@ func (a rest) rotateSecret(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := a.Store.RevokeEnrollSecret(r.Context(), old.ID, a.now()); err != nil {
 		return fmt.Errorf("revoke enroll secret %d: %w", old.ID, err)
 	}
-	return writeJSON(w, http.StatusCreated, s)
+	return respond(w, http.StatusCreated, s)
 }
 
 func (a rest) revokeSecret(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -21,8 +21,8 @@ type hostView struct {
 }
 
 func (a rest) onlineWindow() time.Duration {
-	if a.OnlineWindow > 0 {
-		return a.OnlineWindow
+	if a.Manager != nil && a.Manager.OnlineWindow > 0 {
+		return a.Manager.OnlineWindow
 	}
 	return defaultOnlineWindow
 }
@@ -147,7 +147,7 @@ func (a rest) getHost(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, a.view(h, true))
+	return respond(w, http.StatusOK, a.view(h, true))
 }
 
 func (a rest) deleteHost(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -158,10 +158,13 @@ func (a rest) deleteHost(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err := c.canWrite(h.CustomerID); err != nil {
 		return err
 	}
-	if err := a.Store.DeleteHost(r.Context(), h.ID); err != nil {
+	del := a.Store.DeleteHost
+	if a.Manager != nil {
+		del = a.Manager.DeleteHost // it also forgets the cached node key
+	}
+	if err := del(r.Context(), h.ID); err != nil {
 		return err
 	}
-	a.hostsChanged(r.Context(), h.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -175,21 +178,15 @@ func (a rest) revokeHost(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err := c.canWrite(h.CustomerID); err != nil {
 		return err
 	}
-	if err := a.Store.RevokeHost(r.Context(), h.ID); err != nil {
+	revoke := a.Store.RevokeHost
+	if a.Manager != nil {
+		revoke = a.Manager.RevokeHost // it also forgets the cached node key
+	}
+	if err := revoke(r.Context(), h.ID); err != nil {
 		return err
 	}
-	a.hostsChanged(r.Context(), h.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// hostsChanged tells the manager that hosts were deleted or revoked, so
-// that its cached node keys stop working.
-func (a rest) hostsChanged(ctx context.Context, ids ...int64) {
-	if a.Manager == nil {
-		return
-	}
-	a.Manager.ConfigChanged()
 }
 
 func (a rest) countHosts(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -201,7 +198,7 @@ func (a rest) countHosts(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err != nil {
 		return fmt.Errorf("count hosts: %w", err)
 	}
-	return writeJSON(w, http.StatusOK, counts)
+	return respond(w, http.StatusOK, counts)
 }
 
 // hostRefs resolves host IDs, identifiers and hostnames to the IDs of

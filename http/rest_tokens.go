@@ -82,7 +82,7 @@ func (a rest) createToken(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	t.Token = token
-	return writeJSON(w, http.StatusCreated, t)
+	return respond(w, http.StatusCreated, t)
 }
 
 func (a rest) deleteToken(w http.ResponseWriter, r *http.Request, c *caller) error {

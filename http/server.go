@@ -19,9 +19,8 @@ type Server struct {
 	Store   osaudit.Store
 	Logger  *slog.Logger
 	Now     func() time.Time
-	// OnlineWindow is how recently a host must have checked in to count as
-	// online (0: two minutes).
-	OnlineWindow time.Duration
+
+	metrics *metrics // request counts and latencies, by route (ops.go)
 }
 
 // Handler returns the server's routes.
@@ -30,5 +29,5 @@ func (s *Server) Handler() http.Handler {
 	s.registerAgentAPI(mux)
 	s.registerREST(mux)
 	s.registerOps(mux)
-	return mux
+	return s.instrument(mux)
 }
