@@ -219,7 +219,7 @@ func (s *Store) AddCampaignResults(ctx context.Context, rs []*osaudit.CampaignRe
 			if !okHost {
 				return osaudit.Errorf(osaudit.EINVALID, "host %d does not exist or is not the campaign's customer's", r.HostID)
 			}
-			res, err := ins.ExecContext(ctx, r.CampaignID, r.HostID, r.Status, r.Error, enc[i].rows, enc[i].stats, micros(enc[i].at))
+			res, err := ins.ExecContext(ctx, r.CampaignID, r.HostID, r.Status, clean(r.Error), enc[i].rows, enc[i].stats, micros(enc[i].at))
 			if err != nil {
 				return fmt.Errorf("sqlite: add campaign results: %w", err)
 			}

@@ -32,11 +32,12 @@ func scanHost(row interface{ Scan(...any) error }, extra ...any) (*osaudit.Host,
 }
 
 // inventory returns the inventory fields' values in hostColumns' order,
-// from hostname to uptime_seconds.
+// from hostname to uptime_seconds, strings made valid UTF-8.
 func inventory(h *osaudit.Host) []any {
-	return []any{h.Hostname, h.UUID, h.Platform, h.PlatformLike, h.PlatformType, h.OSName, h.OSVersion,
-		h.OSBuild, h.Arch, h.AgentVersion, h.CPUBrand, h.CPULogical, h.MemoryBytes, h.HardwareVendor,
-		h.HardwareModel, h.HardwareSerial, h.PrimaryIP, h.PrimaryMAC, h.UptimeSeconds}
+	return []any{clean(h.Hostname), clean(h.UUID), clean(h.Platform), clean(h.PlatformLike), clean(h.PlatformType),
+		clean(h.OSName), clean(h.OSVersion), clean(h.OSBuild), clean(h.Arch), clean(h.AgentVersion), clean(h.CPUBrand),
+		h.CPULogical, h.MemoryBytes, clean(h.HardwareVendor), clean(h.HardwareModel), clean(h.HardwareSerial),
+		clean(h.PrimaryIP), clean(h.PrimaryMAC), h.UptimeSeconds}
 }
 
 func checkHost(h *osaudit.Host) error {
@@ -73,7 +74,7 @@ func (s *Store) EnrollHost(ctx context.Context, h *osaudit.Host) error {
 	if seen.IsZero() {
 		seen = now
 	}
-	args := append([]any{h.CustomerID, h.Identifier, h.NodeKeyHash}, inventory(h)...)
+	args := append([]any{h.CustomerID, clean(h.Identifier), h.NodeKeyHash}, inventory(h)...)
 	args = append(args, micros(now), micros(seen), micros(h.DetailUpdatedAt))
 	return s.write(ctx, func(tx *sql.Tx) error {
 		var id int64
@@ -192,7 +193,7 @@ func (s *Store) Hosts(ctx context.Context, f osaudit.HostFilter) ([]*osaudit.Hos
 		add("h.id IN (SELECT value FROM json_each(?))", int64s(f.IDs))
 	}
 	if f.Identifier != "" {
-		add("h.identifier = ?", f.Identifier)
+		add("h.identifier = ?", clean(f.Identifier))
 	}
 	if f.Hostname != "" {
 		add("h.hostname = ? COLLATE NOCASE", f.Hostname)

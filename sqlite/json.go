@@ -115,3 +115,24 @@ func int64s(ids []int64) string {
 	}
 	return string(append(b, ']'))
 }
+
+// clean returns s with each byte that is not part of valid UTF-8 replaced
+// by U+FFFD, as encoding/json does. Agents' strings (inventory, result
+// names, status lines, errors) go through it, so that every stored string
+// is valid UTF-8 whatever the agent sent.
+func clean(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
+}

@@ -54,7 +54,7 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 				buf, keys = appendStringMap(buf[:0], r.Decorations, keys)
 				decorations = string(buf)
 			}
-			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, r.Name, r.Action, r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, clean(r.Name), clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
 			if err != nil {
 				return fmt.Errorf("sqlite: insert results: %w", err)
 			}
@@ -83,7 +83,7 @@ func (s *Store) InsertStatus(ctx context.Context, rows []*osaudit.StatusRow) err
 	return s.write(ctx, func(tx *sql.Tx) error {
 		st := tx.StmtContext(ctx, s.insertStatus)
 		for _, r := range rows {
-			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, micros(r.Time), r.Severity, r.Filename, r.Line, r.Message, r.Version)
+			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, micros(r.Time), r.Severity, clean(r.Filename), r.Line, clean(r.Message), clean(r.Version))
 			if err != nil {
 				return fmt.Errorf("sqlite: insert status: %w", err)
 			}
@@ -129,9 +129,9 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 	}
 	if f.Name != "" {
 		if indexed {
-			q.add("+name = ?", f.Name)
+			q.add("+name = ?", clean(f.Name))
 		} else {
-			q.add("name = ?", f.Name)
+			q.add("name = ?", clean(f.Name))
 		}
 		indexed = true
 	}

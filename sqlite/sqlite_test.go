@@ -5,20 +5,22 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/osaudit/osaudit"
+	"github.com/osaudit/osaudit/storetest"
 )
 
-func TestSmoke(t *testing.T) {
-	ctx := context.Background()
-	p := filepath.Join(t.TempDir(), "a?b#c%d.db")
-	s, err := Open(ctx, p, Options{})
+func openTemp(t testing.TB, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "osaudit.db"), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	v, err := s.SchemaVersion(ctx)
-	t.Log(v, err)
-	g, err := s.ConfigGeneration(ctx)
-	t.Log(g, err)
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) osaudit.Store { return openTemp(t, Options{}) })
 }
 
 func TestPathEscaping(t *testing.T) {
