@@ -19,6 +19,8 @@ type Server struct {
 	Store   osaudit.Store
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	metrics *metrics // request counts and latencies, by route (ops.go)
 }
 
 // Handler returns the server's routes.
@@ -27,5 +29,5 @@ func (s *Server) Handler() http.Handler {
 	s.registerAgentAPI(mux)
 	s.registerREST(mux)
 	s.registerOps(mux)
-	return mux
+	return s.instrument(mux)
 }

@@ -1,0 +1,316 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/osaudit/osaudit"
+)
+
+const insertResultSQL = `INSERT INTO results (customer_id, host_id, name, action, unix_time, epoch, counter, columns, decorations)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const insertStatusSQL = `INSERT INTO statuses (customer_id, host_id, time, severity, filename, line, message, version)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+func checkResult(r *osaudit.ResultRow) error {
+	switch {
+	case r == nil:
+		return osaudit.Errorf(osaudit.EINVALID, "nil result row")
+	case r.CustomerID <= 0 || r.HostID <= 0:
+		return osaudit.Errorf(osaudit.EINVALID, "result row without a customer or host")
+	case r.Name == "":
+		return osaudit.Errorf(osaudit.EINVALID, "result row without a query name")
+	}
+	return nil
+}
+
+// InsertResults stores rows in one transaction, durably (see the package
+// comment), and sets their IDs. Columns and decorations are stored as JSON
+// objects with sorted keys; invalid UTF-8 in them becomes U+FFFD. Rows are
+// not checked against the hosts table (the server authenticated them).
+func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) error {
+	for _, r := range rows {
+		if err := checkResult(r); err != nil {
+			return err
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	var buf []byte
+	var keys []string
+	return s.write(ctx, func(tx *sql.Tx) error {
+		st := tx.StmtContext(ctx, s.insertResult)
+		for _, r := range rows {
+			buf, keys = appendStringMap(buf[:0], r.Columns, keys)
+			cols := string(buf)
+			var decorations any
+			if len(r.Decorations) > 0 {
+				buf, keys = appendStringMap(buf[:0], r.Decorations, keys)
+				decorations = string(buf)
+			}
+			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, clean(r.Name), clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			if err != nil {
+				return fmt.Errorf("sqlite: insert results: %w", err)
+			}
+			if r.ID, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("sqlite: insert results: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// InsertStatus stores status log lines in one transaction and sets their
+// IDs.
+func (s *Store) InsertStatus(ctx context.Context, rows []*osaudit.StatusRow) error {
+	for _, r := range rows {
+		switch {
+		case r == nil:
+			return osaudit.Errorf(osaudit.EINVALID, "nil status row")
+		case r.CustomerID <= 0 || r.HostID <= 0:
+			return osaudit.Errorf(osaudit.EINVALID, "status row without a customer or host")
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		st := tx.StmtContext(ctx, s.insertStatus)
+		for _, r := range rows {
+			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, micros(r.Time), r.Severity, clean(r.Filename), r.Line, clean(r.Message), clean(r.Version))
+			if err != nil {
+				return fmt.Errorf("sqlite: insert status: %w", err)
+			}
+			if r.ID, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("sqlite: insert status: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// resultQuery builds the WHERE clause shared by Results and Statuses.
+// timeCol is the time column, since and until its bounds (0: none).
+// Exactly one of the (X, time) indexes serves each search: the host's if
+// a host is given, else the name's (results only), else the customer's;
+// unary + keeps SQLite from picking a less selective one.
+type resultQuery struct {
+	where []string
+	args  []any
+}
+
+func (q *resultQuery) add(cond string, args ...any) {
+	q.where = append(q.where, cond)
+	q.args = append(q.args, args...)
+}
+
+// Results lists result rows matching f in (UnixTime, ID) order, a page at a
+// time: f.After is the ID of the last row of the previous page. Since is
+// inclusive, Until exclusive. Search is a case-insensitive (ASCII) substring
+// of any column value; it scans the rows the other filters select (a LIKE
+// on the stored JSON, then an exact check of each value), so narrow it with
+// a host, name or time range.
+func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit.ResultRow, error) {
+	n, err := pageLimit(f.Page)
+	if err != nil {
+		return nil, err
+	}
+	var q resultQuery
+	indexed := false
+	if f.HostID != 0 {
+		q.add("host_id = ?", f.HostID)
+		indexed = true
+	}
+	if f.Name != "" {
+		if indexed {
+			q.add("+name = ?", clean(f.Name))
+		} else {
+			q.add("name = ?", clean(f.Name))
+		}
+		indexed = true
+	}
+	if f.CustomerID != 0 {
+		if indexed {
+			q.add("+customer_id = ?", f.CustomerID)
+		} else {
+			q.add("customer_id = ?", f.CustomerID)
+		}
+	}
+	if f.Action != "" {
+		q.add("action = ?", f.Action)
+	}
+	if !f.Since.IsZero() {
+		q.add("unix_time >= ?", f.Since.Unix())
+	}
+	if !f.Until.IsZero() {
+		q.add("unix_time < ?", f.Until.Unix())
+	}
+	if f.After > 0 {
+		var t int64
+		err := s.r.QueryRowContext(ctx, `SELECT unix_time FROM results WHERE id = ?`, f.After).Scan(&t)
+		switch {
+		case err == nil:
+			q.add("unix_time >= ? AND (unix_time > ? OR id > ?)", t, t, f.After)
+		case errors.Is(err, sql.ErrNoRows):
+			q.add("id > ?", f.After) // pruned meanwhile
+		default:
+			return nil, fmt.Errorf("sqlite: results: %w", err)
+		}
+	}
+	if f.Search != "" {
+		js := string(appendString(nil, f.Search))
+		q.add(`columns LIKE ? ESCAPE '\'`, likePattern(js[1:len(js)-1]))
+		q.add(`EXISTS (SELECT 1 FROM json_each(columns) WHERE value LIKE ? ESCAPE '\')`, likePattern(f.Search))
+	}
+	where := "1"
+	if len(q.where) > 0 {
+		where = strings.Join(q.where, " AND ")
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, name, action, unix_time, epoch, counter, columns, decorations
+		FROM results WHERE `+where+` ORDER BY unix_time, id LIMIT ?`, append(q.args, n)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: results: %w", err)
+	}
+	defer rows.Close()
+	out := []*osaudit.ResultRow{}
+	for rows.Next() {
+		var r osaudit.ResultRow
+		var cols, decorations []byte
+		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &r.Name, &r.Action, &r.UnixTime, &r.Epoch, &r.Counter, &cols, &decorations); err != nil {
+			return nil, fmt.Errorf("sqlite: results: %w", err)
+		}
+		if err := unmarshal(cols, &r.Columns); err != nil {
+			return nil, err
+		}
+		if err := unmarshal(decorations, &r.Decorations); err != nil {
+			return nil, err
+		}
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: results: %w", err)
+	}
+	return out, nil
+}
+
+// Statuses lists status rows matching f in (Time, ID) order, a page at a
+// time, like Results. Name and Action do not apply to status lines and
+// are ignored; Search is a substring of the message.
+func (s *Store) Statuses(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit.StatusRow, error) {
+	n, err := pageLimit(f.Page)
+	if err != nil {
+		return nil, err
+	}
+	var q resultQuery
+	if f.HostID != 0 {
+		q.add("host_id = ?", f.HostID)
+		if f.CustomerID != 0 {
+			q.add("+customer_id = ?", f.CustomerID)
+		}
+	} else if f.CustomerID != 0 {
+		q.add("customer_id = ?", f.CustomerID)
+	}
+	if !f.Since.IsZero() {
+		q.add("time >= ?", micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q.add("time < ?", micros(f.Until))
+	}
+	if f.After > 0 {
+		var t int64
+		err := s.r.QueryRowContext(ctx, `SELECT time FROM statuses WHERE id = ?`, f.After).Scan(&t)
+		switch {
+		case err == nil:
+			q.add("time >= ? AND (time > ? OR id > ?)", t, t, f.After)
+		case errors.Is(err, sql.ErrNoRows):
+			q.add("id > ?", f.After)
+		default:
+			return nil, fmt.Errorf("sqlite: statuses: %w", err)
+		}
+	}
+	if f.Search != "" {
+		q.add(`message LIKE ? ESCAPE '\'`, likePattern(f.Search))
+	}
+	where := "1"
+	if len(q.where) > 0 {
+		where = strings.Join(q.where, " AND ")
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, time, severity, filename, line, message, version
+		FROM statuses WHERE `+where+` ORDER BY time, id LIMIT ?`, append(q.args, n)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: statuses: %w", err)
+	}
+	defer rows.Close()
+	out := []*osaudit.StatusRow{}
+	for rows.Next() {
+		var r osaudit.StatusRow
+		var t int64
+		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &t, &r.Severity, &r.Filename, &r.Line, &r.Message, &r.Version); err != nil {
+			return nil, fmt.Errorf("sqlite: statuses: %w", err)
+		}
+		r.Time = fromMicros(t)
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: statuses: %w", err)
+	}
+	return out, nil
+}
+
+// pruneChunk bounds the rows one pruning transaction deletes, so that
+// ingest gets the writer between chunks.
+const pruneChunk = 5000
+
+// PruneResults deletes result rows with UnixTime before before and status
+// rows with Time before it, and returns how many it deleted. It works
+// customer by customer through the (customer, time) indexes, in
+// transactions of at most pruneChunk rows, so that ingest is not held up.
+func (s *Store) PruneResults(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, t := range []struct {
+		table string
+		bound int64
+	}{{"results", before.Unix()}, {"statuses", micros(before)}} {
+		timeCol := "unix_time"
+		if t.table == "statuses" {
+			timeCol = "time"
+		}
+		customer := int64(-1 << 63)
+		for {
+			var next sql.NullInt64
+			if err := s.r.QueryRowContext(ctx, `SELECT min(customer_id) FROM `+t.table+` WHERE customer_id > ?`, customer).Scan(&next); err != nil {
+				return total, fmt.Errorf("sqlite: prune %s: %w", t.table, err)
+			}
+			if !next.Valid {
+				break
+			}
+			customer = next.Int64
+			for {
+				var n int64
+				err := s.write(ctx, func(tx *sql.Tx) error {
+					res, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE id IN (SELECT id FROM `+t.table+`
+						WHERE customer_id = ? AND `+timeCol+` < ? LIMIT ?)`, customer, t.bound, pruneChunk)
+					if err != nil {
+						return err
+					}
+					n, err = res.RowsAffected()
+					return err
+				})
+				if err != nil {
+					return total, fmt.Errorf("sqlite: prune %s: %w", t.table, err)
+				}
+				total += n
+				if n < pruneChunk {
+					break
+				}
+			}
+		}
+	}
+	return total, nil
+}
