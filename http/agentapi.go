@@ -18,9 +18,6 @@ import (
 // MaxBodySize bounds an agent request body after decompression.
 const MaxBodySize = 10 << 20
 
-// Version is what GET /version reports.
-var Version = "dev"
-
 // agentPrefixes are where the osquery API is served: Fleet's paths, and
 // Kolide Fleet's.
 var agentPrefixes = []string{"/api/osquery", "/api/v1/osquery"}
@@ -40,7 +37,7 @@ func (s *Server) registerAgentAPI(mux *http.ServeMux) {
 
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(osquery.AppendStringMap(nil, map[string]string{"version": Version}))
+	w.Write(osquery.AppendStringMap(nil, map[string]string{"version": osaudit.Version}))
 }
 
 func (s *Server) agentEnroll(w http.ResponseWriter, r *http.Request) {

@@ -776,3 +776,16 @@ func TestRunStops(t *testing.T) {
 		t.Errorf("ingest after stop: %v, want unavailable", err)
 	}
 }
+
+func TestPassword(t *testing.T) {
+	h, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !CheckPassword(h, "correct horse") || CheckPassword(h, "wrong horse") || CheckPassword(nil, "") {
+		t.Error("CheckPassword")
+	}
+	if _, err := HashPassword("short"); code(err) != osaudit.EINVALID {
+		t.Errorf("short password: %v", err)
+	}
+}
