@@ -78,6 +78,7 @@ func (s *Server) registerREST(mux *http.ServeMux) {
 	handle := func(pattern string, h restHandler) { mux.Handle(pattern, a.auth(h)) }
 
 	handle("GET /api/v1/me", a.me)
+	mux.Handle("POST /api/v1/sessions", a.signIn(&signInLimiter{}))
 
 	handle("GET /api/v1/customers", a.listCustomers)
 	handle("POST /api/v1/customers", a.createCustomer)

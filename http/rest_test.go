@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/osaudit/osaudit"
+	"github.com/osaudit/osaudit/manager"
 )
 
 // restEnv is a REST server over TLS on loopback with an in-memory store,
@@ -433,4 +434,41 @@ func TestRESTHosts(t *testing.T) {
 			t.Errorf("deleted host: %d", status)
 		}
 	})
+}
+
+func TestRESTSessions(t *testing.T) {
+	e := newRestEnv(t)
+	hash, err := manager.HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateUser(context.Background(), &osaudit.User{Email: "soc@acme.example", Role: osaudit.RoleCustomerViewer, CustomerID: e.acme.ID, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	var tok osaudit.APIToken
+	e.call("", "POST", "/api/v1/sessions", map[string]string{"email": "soc@acme.example", "password": "correct horse"}, 201, &tok)
+	var me struct {
+		Role     osaudit.Role `json:"role"`
+		Customer string       `json:"customer"`
+	}
+	e.call(tok.Token, "GET", "/api/v1/me", nil, 200, &me)
+	if me.Role != osaudit.RoleCustomerViewer || me.Customer != "acme" {
+		t.Errorf("signed-in token: %+v", me)
+	}
+	for _, body := range []map[string]string{
+		{"email": "soc@acme.example", "password": "wrong horse"},
+		{"email": "nobody@acme.example", "password": "correct horse"},
+	} {
+		if status, code, _ := e.errorCode("", "POST", "/api/v1/sessions", body); status != 401 || code != osaudit.EUNAUTHORIZED {
+			t.Errorf("%v: %d %s", body, status, code)
+		}
+	}
+	limited := false
+	for i := 0; i < signInBurst+1 && !limited; i++ {
+		status, _, _ := e.errorCode("", "POST", "/api/v1/sessions", map[string]string{"email": "x"})
+		limited = status == 429
+	}
+	if !limited {
+		t.Error("sign-in attempts are not rate-limited")
+	}
 }
