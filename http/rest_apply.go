@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/osaudit/osaudit"
@@ -382,6 +383,12 @@ func (a rest) applyOne(ctx context.Context, c *caller, defaultCustomer string, d
 		}
 		res.Action = actionCreated
 		if old != nil {
+			// Target lists are sets: a store may keep them in its own order.
+			for _, t := range []*osaudit.PackTargets{&p.Targets, &old.Targets} {
+				slices.Sort(t.CustomerIDs)
+				slices.Sort(t.LabelIDs)
+				t.CustomerIDs, t.LabelIDs = slices.Compact(t.CustomerIDs), slices.Compact(t.LabelIDs)
+			}
 			p.ID, p.UpdatedAt = old.ID, old.UpdatedAt
 			if old.Queries == nil {
 				old.Queries = []osaudit.PackQuery{}

@@ -670,14 +670,27 @@ func (s *restStore) InsertStatus(ctx context.Context, rows []*osaudit.StatusRow)
 	return nil
 }
 
+// Results lists rows in (UnixTime, ID) order; f.After is the ID of the
+// last row of the previous page.
 func (s *restStore) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit.ResultRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*osaudit.ResultRow
-	for _, r := range s.results {
+	rows := slices.Clone(s.results)
+	slices.SortFunc(rows, func(a, b *osaudit.ResultRow) int {
+		if a.UnixTime != b.UnixTime {
+			return int(a.UnixTime - b.UnixTime)
+		}
+		return int(a.ID - b.ID)
+	})
+	var afterTime int64
+	if f.After > 0 && f.After <= int64(len(s.results)) {
+		afterTime = s.results[f.After-1].UnixTime
+	}
+	for _, r := range rows {
 		t := time.Unix(r.UnixTime, 0)
 		switch {
-		case r.ID <= f.After,
+		case f.After > 0 && (r.UnixTime < afterTime || r.UnixTime == afterTime && r.ID <= f.After),
 			f.CustomerID != 0 && r.CustomerID != f.CustomerID,
 			f.HostID != 0 && r.HostID != f.HostID,
 			f.Name != "" && r.Name != f.Name,
