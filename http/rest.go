@@ -72,62 +72,66 @@ type rest struct {
 	*Server
 }
 
+// restRoute is one REST endpoint.
+type restRoute struct {
+	pattern string // "METHOD /path", as http.ServeMux takes it
+	handler restHandler
+}
+
+// routes lists the REST endpoints that need a token.
+func (a rest) routes() []restRoute {
+	return []restRoute{
+		{"GET /api/v1/me", a.me},
+		{"GET /api/v1/customers", a.listCustomers},
+		{"POST /api/v1/customers", a.createCustomer},
+		{"GET /api/v1/customers/{customer}", a.getCustomer},
+		{"DELETE /api/v1/customers/{customer}", a.deleteCustomer},
+		{"GET /api/v1/customers/{customer}/secrets", a.listSecrets},
+		{"POST /api/v1/customers/{customer}/secrets", a.createSecret},
+		{"POST /api/v1/customers/{customer}/secrets/{id}/rotate", a.rotateSecret},
+		{"DELETE /api/v1/customers/{customer}/secrets/{id}", a.revokeSecret},
+		{"GET /api/v1/hosts", a.listHosts},
+		{"GET /api/v1/hosts/counts", a.countHosts},
+		{"GET /api/v1/hosts/{id}", a.getHost},
+		{"DELETE /api/v1/hosts/{id}", a.deleteHost},
+		{"POST /api/v1/hosts/{id}/revoke", a.revokeHost},
+		{"GET /api/v1/queries", a.listQueries},
+		{"POST /api/v1/queries", a.createQuery},
+		{"GET /api/v1/queries/{id}", a.getQuery},
+		{"PUT /api/v1/queries/{id}", a.updateQuery},
+		{"DELETE /api/v1/queries/{id}", a.deleteQuery},
+		{"GET /api/v1/packs", a.listPacks},
+		{"POST /api/v1/packs", a.createPack},
+		{"GET /api/v1/packs/{id}", a.getPack},
+		{"PUT /api/v1/packs/{id}", a.updatePack},
+		{"DELETE /api/v1/packs/{id}", a.deletePack},
+		{"GET /api/v1/labels", a.listLabels},
+		{"POST /api/v1/labels", a.createLabel},
+		{"GET /api/v1/labels/{id}", a.getLabel},
+		{"PUT /api/v1/labels/{id}", a.updateLabel},
+		{"DELETE /api/v1/labels/{id}", a.deleteLabel},
+		{"GET /api/v1/labels/{id}/hosts", a.labelHosts},
+		{"POST /api/v1/labels/{id}/hosts", a.editLabelHosts},
+		{"POST /api/v1/campaigns", a.createCampaign},
+		{"GET /api/v1/campaigns/{id}", a.getCampaign},
+		{"GET /api/v1/campaigns/{id}/results", a.campaignResults},
+		{"GET /api/v1/campaigns/{id}/stream", a.streamCampaign},
+		{"GET /api/v1/results", a.listResults},
+		{"GET /api/v1/status_logs", a.listStatuses},
+		{"GET /api/v1/tokens", a.listTokens},
+		{"POST /api/v1/tokens", a.createToken},
+		{"DELETE /api/v1/tokens/{id}", a.deleteToken},
+		{"POST /api/v1/apply", a.apply},
+	}
+}
+
 // registerREST adds the REST API under /api/v1/ (token auth).
 func (s *Server) registerREST(mux *http.ServeMux) {
 	a := rest{s}
-	handle := func(pattern string, h restHandler) { mux.Handle(pattern, a.auth(h)) }
-
-	handle("GET /api/v1/me", a.me)
+	for _, r := range a.routes() {
+		mux.Handle(r.pattern, a.auth(r.handler))
+	}
 	mux.Handle("POST /api/v1/sessions", a.signIn(&signInLimiter{}))
-
-	handle("GET /api/v1/customers", a.listCustomers)
-	handle("POST /api/v1/customers", a.createCustomer)
-	handle("GET /api/v1/customers/{customer}", a.getCustomer)
-	handle("DELETE /api/v1/customers/{customer}", a.deleteCustomer)
-	handle("GET /api/v1/customers/{customer}/secrets", a.listSecrets)
-	handle("POST /api/v1/customers/{customer}/secrets", a.createSecret)
-	handle("POST /api/v1/customers/{customer}/secrets/{id}/rotate", a.rotateSecret)
-	handle("DELETE /api/v1/customers/{customer}/secrets/{id}", a.revokeSecret)
-
-	handle("GET /api/v1/hosts", a.listHosts)
-	handle("GET /api/v1/hosts/counts", a.countHosts)
-	handle("GET /api/v1/hosts/{id}", a.getHost)
-	handle("DELETE /api/v1/hosts/{id}", a.deleteHost)
-	handle("POST /api/v1/hosts/{id}/revoke", a.revokeHost)
-
-	handle("GET /api/v1/queries", a.listQueries)
-	handle("POST /api/v1/queries", a.createQuery)
-	handle("GET /api/v1/queries/{id}", a.getQuery)
-	handle("PUT /api/v1/queries/{id}", a.updateQuery)
-	handle("DELETE /api/v1/queries/{id}", a.deleteQuery)
-
-	handle("GET /api/v1/packs", a.listPacks)
-	handle("POST /api/v1/packs", a.createPack)
-	handle("GET /api/v1/packs/{id}", a.getPack)
-	handle("PUT /api/v1/packs/{id}", a.updatePack)
-	handle("DELETE /api/v1/packs/{id}", a.deletePack)
-
-	handle("GET /api/v1/labels", a.listLabels)
-	handle("POST /api/v1/labels", a.createLabel)
-	handle("GET /api/v1/labels/{id}", a.getLabel)
-	handle("PUT /api/v1/labels/{id}", a.updateLabel)
-	handle("DELETE /api/v1/labels/{id}", a.deleteLabel)
-	handle("GET /api/v1/labels/{id}/hosts", a.labelHosts)
-	handle("POST /api/v1/labels/{id}/hosts", a.editLabelHosts)
-
-	handle("POST /api/v1/campaigns", a.createCampaign)
-	handle("GET /api/v1/campaigns/{id}", a.getCampaign)
-	handle("GET /api/v1/campaigns/{id}/results", a.campaignResults)
-	handle("GET /api/v1/campaigns/{id}/stream", a.streamCampaign)
-
-	handle("GET /api/v1/results", a.listResults)
-	handle("GET /api/v1/status_logs", a.listStatuses)
-
-	handle("GET /api/v1/tokens", a.listTokens)
-	handle("POST /api/v1/tokens", a.createToken)
-	handle("DELETE /api/v1/tokens/{id}", a.deleteToken)
-
-	handle("POST /api/v1/apply", a.apply)
 
 	// Anything else under /api/v1/ (but not the agent API's
 	// /api/v1/osquery/*, whose patterns are more specific) is a JSON 404.
