@@ -339,7 +339,7 @@ func TestApply(t *testing.T) {
 	}
 
 	code, out, _ = s.run(nil, "", "--insecure", "get", "packs", "--customer", "acme")
-	if code != 0 || !strings.Contains(out, "ossec-rootkit") || !strings.Contains(out, "label:") {
+	if code != 0 || !strings.Contains(out, "ossec-rootkit") || !strings.Contains(out, "label:ubuntu,platform:linux") {
 		t.Errorf("get packs: %s", out)
 	}
 	code, out, _ = s.run(nil, "", "--insecure", "get", "queries", "processes", "-o", "json")
@@ -492,6 +492,24 @@ func TestLoginAndSecrets(t *testing.T) {
 	}
 	if code, _, errOut := s.run(nil, "", "--insecure", "login", "--server", s.srv.URL, "--token", "bad", "--config", conf); code != 1 || !strings.Contains(errOut, "check the token") {
 		t.Errorf("login with a bad token: exit %d: %s", code, errOut)
+	}
+	// Email and password buy a token with the user's role.
+	hash, err := manager.HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.CreateUser(context.Background(), &osaudit.User{Email: "admin@example.com", Role: osaudit.RoleProviderAdmin, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = s.run(noEnv, "correct horse\n", "login", "--insecure", "--server", s.srv.URL, "--email", "admin@example.com", "--password-stdin", "--config", conf)
+	if code != 0 || !strings.Contains(out, "as the provider") {
+		t.Errorf("login with a password: exit %d: %s%s", code, out, errOut)
+	}
+	if c, _ := loadConfig(conf); !strings.HasPrefix(c.Token, "oat_") || !c.Insecure {
+		t.Errorf("config after a password login: %+v", c)
+	}
+	if code, _, errOut := s.run(noEnv, "wrong\n", "login", "--insecure", "--server", s.srv.URL, "--email", "admin@example.com", "--password-stdin", "--config", conf); code != 1 || !strings.Contains(errOut, "wrong email or password") {
+		t.Errorf("wrong password: exit %d: %s", code, errOut)
 	}
 }
 
