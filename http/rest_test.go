@@ -36,20 +36,22 @@ type restEnv struct {
 	acmeHost, acmeHost2, globexHost *osaudit.Host
 }
 
-// forEachStore runs a test on the in-memory store and on SQLite.
+// forEachStore runs a test on each store the server has: SQLite for now
+// (PostgreSQL to come).
 func forEachStore(t *testing.T, test func(*testing.T, *restEnv)) {
-	t.Run("memory", func(t *testing.T) { test(t, newRestEnv(t)) })
-	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "osaudit.db"), sqlite.Options{Synchronous: "NORMAL"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		test(t, newRestEnvOn(t, st))
-	})
+	t.Run("sqlite", func(t *testing.T) { test(t, newRestEnv(t)) })
 }
 
-func newRestEnv(t *testing.T) *restEnv { return newRestEnvOn(t, newRestStore()) }
+// newRestEnv is a REST server over a fresh SQLite store.
+func newRestEnv(t *testing.T) *restEnv {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "osaudit.db"), sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newRestEnvOn(t, st)
+}
 
 func newRestEnvOn(t *testing.T, st osaudit.Store) *restEnv {
 	t.Helper()
