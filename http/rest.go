@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -80,6 +81,7 @@ type restRoute struct {
 
 // routes lists the REST endpoints that need a token.
 func (a rest) routes() []restRoute {
+	queries, packs, labels := a.queries(), a.packs(), a.labels()
 	return []restRoute{
 		{"GET /api/v1/me", a.me},
 		{"GET /api/v1/customers", a.listCustomers},
@@ -95,21 +97,21 @@ func (a rest) routes() []restRoute {
 		{"GET /api/v1/hosts/{id}", a.getHost},
 		{"DELETE /api/v1/hosts/{id}", a.deleteHost},
 		{"POST /api/v1/hosts/{id}/revoke", a.revokeHost},
-		{"GET /api/v1/queries", a.listQueries},
-		{"POST /api/v1/queries", a.createQuery},
-		{"GET /api/v1/queries/{id}", a.getQuery},
-		{"PUT /api/v1/queries/{id}", a.updateQuery},
-		{"DELETE /api/v1/queries/{id}", a.deleteQuery},
-		{"GET /api/v1/packs", a.listPacks},
-		{"POST /api/v1/packs", a.createPack},
-		{"GET /api/v1/packs/{id}", a.getPack},
-		{"PUT /api/v1/packs/{id}", a.updatePack},
-		{"DELETE /api/v1/packs/{id}", a.deletePack},
-		{"GET /api/v1/labels", a.listLabels},
-		{"POST /api/v1/labels", a.createLabel},
-		{"GET /api/v1/labels/{id}", a.getLabel},
-		{"PUT /api/v1/labels/{id}", a.updateLabel},
-		{"DELETE /api/v1/labels/{id}", a.deleteLabel},
+		{"GET /api/v1/queries", queries.listHandler},
+		{"POST /api/v1/queries", queries.createHandler},
+		{"GET /api/v1/queries/{id}", queries.getHandler},
+		{"PUT /api/v1/queries/{id}", queries.updateHandler},
+		{"DELETE /api/v1/queries/{id}", queries.deleteHandler},
+		{"GET /api/v1/packs", packs.listHandler},
+		{"POST /api/v1/packs", packs.createHandler},
+		{"GET /api/v1/packs/{id}", packs.getHandler},
+		{"PUT /api/v1/packs/{id}", packs.updateHandler},
+		{"DELETE /api/v1/packs/{id}", packs.deleteHandler},
+		{"GET /api/v1/labels", labels.listHandler},
+		{"POST /api/v1/labels", labels.createHandler},
+		{"GET /api/v1/labels/{id}", labels.getHandler},
+		{"PUT /api/v1/labels/{id}", labels.updateHandler},
+		{"DELETE /api/v1/labels/{id}", labels.deleteHandler},
 		{"GET /api/v1/labels/{id}/hosts", a.labelHosts},
 		{"POST /api/v1/labels/{id}/hosts", a.editLabelHosts},
 		{"POST /api/v1/campaigns", a.createCampaign},
@@ -222,14 +224,7 @@ func newSecret(prefix string) (string, error) {
 // decode reads a JSON body into v: unknown fields, trailing data and
 // bodies over maxRESTBody are errors.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("trailing data after the JSON value")
-		}
-	}
+	err := strictDecode(json.NewDecoder(r.Body), v)
 	if err == nil {
 		return nil
 	}
@@ -241,6 +236,28 @@ func decode(r *http.Request, v any) error {
 		return osaudit.Errorf(osaudit.EINVALID, "empty request body; want a JSON object")
 	}
 	return osaudit.Errorf(osaudit.EINVALID, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// strictDecode decodes one JSON value without unknown fields or trailing
+// data.
+func strictDecode(dec *json.Decoder, v any) error {
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// strictJSON decodes b like strictDecode.
+func strictJSON(b []byte, v any) error {
+	err := strictDecode(json.NewDecoder(bytes.NewReader(b)), v)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
 }
 
 // respond writes v as JSON with status.

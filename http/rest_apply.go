@@ -129,10 +129,8 @@ func decodeSpec(raw json.RawMessage, v any) error {
 	if len(raw) == 0 {
 		return fmt.Errorf("spec is missing")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("spec: %s", strings.TrimPrefix(err.Error(), "json: "))
+	if err := strictJSON(raw, v); err != nil {
+		return fmt.Errorf("spec: %w", err)
 	}
 	return nil
 }
