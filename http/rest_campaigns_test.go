@@ -307,4 +307,22 @@ func testRESTCampaigns(t *testing.T, e *restEnv) {
 		for ev := next(t, events); ev.event != "end"; ev = next(t, events) {
 		}
 	})
+
+	t.Run("server shutdown ends streams", func(t *testing.T) {
+		var c campaignView
+		e.call(e.acmeAdmin, "POST", "/api/v1/campaigns", map[string]any{"query": "SELECT 1", "hosts": []string{"web-1"}, "ttl": 600}, 201, &c)
+		events, stop := e.stream(t, e.acmeAdmin, c.ID, "")
+		defer stop()
+		if ev := next(t, events); ev.event != "campaign" {
+			t.Fatalf("first event %+v", ev)
+		}
+		e.server.CloseStreams()
+		ev := next(t, events)
+		for ev.event == "result" {
+			ev = next(t, events)
+		}
+		if ev.event != "end" || !strings.Contains(ev.data, `"reason":"shutdown"`) {
+			t.Errorf("after CloseStreams: %+v", ev)
+		}
+	})
 }
