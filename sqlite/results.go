@@ -11,8 +11,16 @@ import (
 	"github.com/osaudit/osaudit"
 )
 
+// insertChunk is how many rows one multi-row INSERT carries: fewer
+// statement executions per batch (9 parameters a row, far below SQLite's
+// limit of 32766).
+const insertChunk = 32
+
 const insertResultSQL = `INSERT INTO results (customer_id, host_id, name, action, unix_time, epoch, counter, columns, decorations)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertResultsSQL is insertResultSQL for insertChunk rows.
+var insertResultsSQL = insertResultSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?)", insertChunk-1)
 
 const insertStatusSQL = `INSERT INTO statuses (customer_id, host_id, time, severity, filename, line, message, version)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
@@ -42,11 +50,27 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 	if len(rows) == 0 {
 		return nil
 	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return s.insertResults(ctx, tx, rows)
+	})
+}
+
+// insertResults inserts rows in tx, insertChunk at a time.
+func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.ResultRow) error {
 	var buf []byte
 	var keys []string
-	return s.write(ctx, func(tx *sql.Tx) error {
-		st := tx.StmtContext(ctx, s.insertResult)
-		for _, r := range rows {
+	args := make([]any, 0, 9*insertChunk)
+	one := tx.StmtContext(ctx, s.insertResult)
+	many := tx.StmtContext(ctx, s.insertChunkStmt)
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), insertChunk)]
+		rows = rows[len(chunk):]
+		st := many
+		if len(chunk) < insertChunk {
+			st = one
+		}
+		args = args[:0]
+		for i, r := range chunk {
 			buf, keys = appendStringMap(buf[:0], r.Columns, keys)
 			cols := string(buf)
 			var decorations any
@@ -54,16 +78,35 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 				buf, keys = appendStringMap(buf[:0], r.Decorations, keys)
 				decorations = string(buf)
 			}
-			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, clean(r.Name), clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			args = append(args, r.CustomerID, r.HostID, clean(r.Name), clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			if st == one {
+				res, err := st.ExecContext(ctx, args...)
+				if err != nil {
+					return fmt.Errorf("sqlite: insert results: %w", err)
+				}
+				if chunk[i].ID, err = res.LastInsertId(); err != nil {
+					return fmt.Errorf("sqlite: insert results: %w", err)
+				}
+				args = args[:0]
+			}
+		}
+		if st == many {
+			res, err := st.ExecContext(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("sqlite: insert results: %w", err)
 			}
-			if r.ID, err = res.LastInsertId(); err != nil {
+			last, err := res.LastInsertId()
+			if err != nil {
 				return fmt.Errorf("sqlite: insert results: %w", err)
 			}
+			// One statement's rowids are consecutive: nothing else writes
+			// between them.
+			for i, r := range chunk {
+				r.ID = last - int64(len(chunk)-1-i)
+			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // InsertStatus stores status log lines in one transaction and sets their
