@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,6 +111,39 @@ func BenchmarkInsertResults(b *testing.B) {
 				reportRows(b, b.N*benchBatch, cpuTime()-cpu)
 			})
 		}
+	}
+}
+
+// BenchmarkInsertResultsConcurrent measures ingest when the server calls
+// InsertResults once per agent request (25 rows) from many goroutines at
+// once: the store's group commit shares transactions among them.
+func BenchmarkInsertResultsConcurrent(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("sync="+sync, func(b *testing.B) {
+			s := openTemp(b, Options{Synchronous: sync})
+			defer s.Close()
+			ctx := context.Background()
+			var requests [][]*osaudit.ResultRow
+			for _, batch := range benchBatches(64, time.Now().Unix()) {
+				for i := 0; i < len(batch); i += benchRequest {
+					requests = append(requests, batch[i:i+benchRequest])
+				}
+			}
+			var next atomic.Int64
+			b.SetParallelism(32) // 64 callers on 2 CPUs
+			b.ResetTimer()
+			cpu := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					rows := requests[int(next.Add(1))%len(requests)]
+					if err := s.InsertResults(ctx, rows); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportRows(b, b.N*benchRequest, cpuTime()-cpu)
+		})
 	}
 }
 

@@ -38,7 +38,8 @@ func checkResult(r *osaudit.ResultRow) error {
 }
 
 // InsertResults stores rows in one transaction, durably (see the package
-// comment), and sets their IDs. Columns and decorations are stored as JSON
+// comment), and sets their IDs. Concurrent calls share a transaction (see
+// ingest.go); a call's rows are stored all or none. Columns and decorations are stored as JSON
 // objects with sorted keys; invalid UTF-8 in them becomes U+FFFD. Rows are
 // not checked against the hosts table (the server authenticated them).
 func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) error {
@@ -50,9 +51,7 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		return s.insertResults(ctx, tx, rows)
-	})
+	return s.submit(ctx, &ingestReq{results: rows})
 }
 
 // insertResults inserts rows in tx, insertChunk at a time.
@@ -109,8 +108,8 @@ func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.R
 	return nil
 }
 
-// InsertStatus stores status log lines in one transaction and sets their
-// IDs.
+// InsertStatus stores status log lines in one transaction, durably, and
+// sets their IDs. Like InsertResults, concurrent calls share a transaction.
 func (s *Store) InsertStatus(ctx context.Context, rows []*osaudit.StatusRow) error {
 	for _, r := range rows {
 		switch {
@@ -123,19 +122,21 @@ func (s *Store) InsertStatus(ctx context.Context, rows []*osaudit.StatusRow) err
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		st := tx.StmtContext(ctx, s.insertStatus)
-		for _, r := range rows {
-			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, micros(r.Time), r.Severity, clean(r.Filename), r.Line, clean(r.Message), clean(r.Version))
-			if err != nil {
-				return fmt.Errorf("sqlite: insert status: %w", err)
-			}
-			if r.ID, err = res.LastInsertId(); err != nil {
-				return fmt.Errorf("sqlite: insert status: %w", err)
-			}
+	return s.submit(ctx, &ingestReq{statuses: rows})
+}
+
+func (s *Store) insertStatuses(ctx context.Context, tx *sql.Tx, rows []*osaudit.StatusRow) error {
+	st := tx.StmtContext(ctx, s.insertStatus)
+	for _, r := range rows {
+		res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, micros(r.Time), r.Severity, clean(r.Filename), r.Line, clean(r.Message), clean(r.Version))
+		if err != nil {
+			return fmt.Errorf("sqlite: insert status: %w", err)
 		}
-		return nil
-	})
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("sqlite: insert status: %w", err)
+		}
+	}
+	return nil
 }
 
 // resultQuery builds the WHERE clause shared by Results and Statuses.

@@ -64,6 +64,8 @@ type Store struct {
 	insertStatus    *sql.Stmt
 	touchHost       *sql.Stmt
 
+	ing *ingester
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -149,6 +151,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startIngest()
 	return s, nil
 }
 
@@ -194,6 +197,7 @@ func (s *Store) prepare(ctx context.Context) error {
 // Close closes the database. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopIngest()
 		for _, st := range []*sql.Stmt{s.insertResult, s.insertChunkStmt, s.insertStatus, s.touchHost} {
 			if st != nil {
 				st.Close()
