@@ -36,6 +36,7 @@ type ingester struct {
 
 func (s *Store) startIngest() {
 	s.ing = &ingester{queue: make(chan *ingestReq, 256), exited: make(chan struct{})}
+	s.names, s.newNames = map[string]int64{}, map[string]int64{}
 	go s.ingestLoop()
 }
 
@@ -105,7 +106,7 @@ func (s *Store) ingestLoop() {
 func (s *Store) commitGroup(group []*ingestReq) {
 	// Callers' contexts do not end a transaction shared with others.
 	ctx := context.Background()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.ingestWrite(ctx, func(tx *sql.Tx) error {
 		for _, r := range group {
 			if err := s.ingestTx(ctx, tx, r); err != nil {
 				return err
@@ -120,8 +121,22 @@ func (s *Store) commitGroup(group []*ingestReq) {
 		return
 	}
 	for _, r := range group {
-		r.done <- s.write(ctx, func(tx *sql.Tx) error { return s.ingestTx(ctx, tx, r) })
+		r.done <- s.ingestWrite(ctx, func(tx *sql.Tx) error { return s.ingestTx(ctx, tx, r) })
 	}
+}
+
+// ingestWrite is write for the ingest goroutine: result names interned in
+// the transaction join the cache only once it commits.
+func (s *Store) ingestWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	clear(s.newNames)
+	err := s.write(ctx, fn)
+	if err == nil {
+		for name, id := range s.newNames {
+			s.names[name] = id
+		}
+	}
+	clear(s.newNames)
+	return err
 }
 
 func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, r *ingestReq) error {

@@ -16,7 +16,7 @@ import (
 // limit of 32766).
 const insertChunk = 32
 
-const insertResultSQL = `INSERT INTO results (customer_id, host_id, name, action, unix_time, epoch, counter, columns, decorations)
+const insertResultSQL = `INSERT INTO results (customer_id, host_id, name_id, action, unix_time, epoch, counter, columns, decorations)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertResultsSQL is insertResultSQL for insertChunk rows.
@@ -70,6 +70,10 @@ func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.R
 		}
 		args = args[:0]
 		for i, r := range chunk {
+			nameID, err := s.nameID(ctx, tx, r.Name)
+			if err != nil {
+				return err
+			}
 			buf, keys = appendStringMap(buf[:0], r.Columns, keys)
 			cols := string(buf)
 			var decorations any
@@ -77,7 +81,7 @@ func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.R
 				buf, keys = appendStringMap(buf[:0], r.Decorations, keys)
 				decorations = string(buf)
 			}
-			args = append(args, r.CustomerID, r.HostID, clean(r.Name), clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			args = append(args, r.CustomerID, r.HostID, nameID, clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
 			if st == one {
 				res, err := st.ExecContext(ctx, args...)
 				if err != nil {
@@ -139,11 +143,33 @@ func (s *Store) insertStatuses(ctx context.Context, tx *sql.Tx, rows []*osaudit.
 	return nil
 }
 
-// resultQuery builds the WHERE clause shared by Results and Statuses.
-// timeCol is the time column, since and until its bounds (0: none).
-// Exactly one of the (X, time) indexes serves each search: the host's if
-// a host is given, else the name's (results only), else the customer's;
-// unary + keeps SQLite from picking a less selective one.
+// nameID returns the id of a result name, interning it if new. Only the
+// ingest goroutine calls it: s.names holds committed names, s.newNames
+// those of the transaction in progress (see commitGroup).
+func (s *Store) nameID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	if id, ok := s.names[name]; ok {
+		return id, nil
+	}
+	if id, ok := s.newNames[name]; ok {
+		return id, nil
+	}
+	stored := clean(name)
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM result_names WHERE name = ?`, stored).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		var res sql.Result
+		if res, err = tx.ExecContext(ctx, `INSERT INTO result_names (name) VALUES (?)`, stored); err == nil {
+			id, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: result name %q: %w", stored, err)
+	}
+	s.newNames[name] = id
+	return id, nil
+}
+
+// resultQuery builds the WHERE clause of Results and Statuses.
 type resultQuery struct {
 	where []string
 	args  []any
@@ -166,58 +192,56 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		return nil, err
 	}
 	var q resultQuery
-	indexed := false
-	if f.HostID != 0 {
-		q.add("host_id = ?", f.HostID)
-		indexed = true
+	// Choose the index: the host's, else the name's, else the customer's,
+	// else time alone; the other filters are checked on its rows. INDEXED
+	// BY keeps SQLite from preferring another index for the ORDER BY.
+	index := "results_time"
+	if f.CustomerID != 0 {
+		q.add("r.customer_id = ?", f.CustomerID)
+		index = "results_customer_time"
 	}
 	if f.Name != "" {
-		if indexed {
-			q.add("+name = ?", clean(f.Name))
-		} else {
-			q.add("name = ?", clean(f.Name))
-		}
-		indexed = true
+		q.add("r.name_id = (SELECT id FROM result_names WHERE name = ?)", clean(f.Name))
+		index = "results_name_time"
 	}
-	if f.CustomerID != 0 {
-		if indexed {
-			q.add("+customer_id = ?", f.CustomerID)
-		} else {
-			q.add("customer_id = ?", f.CustomerID)
-		}
+	if f.HostID != 0 {
+		q.add("r.host_id = ?", f.HostID)
+		index = "results_host_time"
 	}
 	if f.Action != "" {
-		q.add("action = ?", f.Action)
+		q.add("r.action = ?", f.Action)
 	}
 	if !f.Since.IsZero() {
-		q.add("unix_time >= ?", f.Since.Unix())
+		q.add("r.unix_time >= ?", f.Since.Unix())
 	}
 	if !f.Until.IsZero() {
-		q.add("unix_time < ?", f.Until.Unix())
+		q.add("r.unix_time < ?", f.Until.Unix())
 	}
 	if f.After > 0 {
 		var t int64
 		err := s.r.QueryRowContext(ctx, `SELECT unix_time FROM results WHERE id = ?`, f.After).Scan(&t)
 		switch {
 		case err == nil:
-			q.add("unix_time >= ? AND (unix_time > ? OR id > ?)", t, t, f.After)
+			q.add("r.unix_time >= ? AND (r.unix_time > ? OR r.id > ?)", t, t, f.After)
 		case errors.Is(err, sql.ErrNoRows):
-			q.add("id > ?", f.After) // pruned meanwhile
+			q.add("r.id > ?", f.After) // pruned meanwhile
 		default:
 			return nil, fmt.Errorf("sqlite: results: %w", err)
 		}
 	}
 	if f.Search != "" {
 		js := string(appendString(nil, f.Search))
-		q.add(`columns LIKE ? ESCAPE '\'`, likePattern(js[1:len(js)-1]))
-		q.add(`EXISTS (SELECT 1 FROM json_each(columns) WHERE value LIKE ? ESCAPE '\')`, likePattern(f.Search))
+		q.add(`r.columns LIKE ? ESCAPE '\'`, likePattern(js[1:len(js)-1]))
+		q.add(`EXISTS (SELECT 1 FROM json_each(r.columns) WHERE value LIKE ? ESCAPE '\')`, likePattern(f.Search))
 	}
 	where := "1"
 	if len(q.where) > 0 {
 		where = strings.Join(q.where, " AND ")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, name, action, unix_time, epoch, counter, columns, decorations
-		FROM results WHERE `+where+` ORDER BY unix_time, id LIMIT ?`, append(q.args, n)...)
+	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.customer_id, r.host_id, n.name, r.action, r.unix_time, r.epoch,
+		r.counter, r.columns, r.decorations
+		FROM results r INDEXED BY `+index+` JOIN result_names n ON n.id = r.name_id
+		WHERE `+where+` ORDER BY r.unix_time, r.id LIMIT ?`, append(q.args, n)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: results: %w", err)
 	}
@@ -252,13 +276,14 @@ func (s *Store) Statuses(ctx context.Context, f osaudit.ResultFilter) ([]*osaudi
 		return nil, err
 	}
 	var q resultQuery
+	index := "statuses_time"
+	if f.CustomerID != 0 {
+		q.add("customer_id = ?", f.CustomerID)
+		index = "statuses_customer_time"
+	}
 	if f.HostID != 0 {
 		q.add("host_id = ?", f.HostID)
-		if f.CustomerID != 0 {
-			q.add("+customer_id = ?", f.CustomerID)
-		}
-	} else if f.CustomerID != 0 {
-		q.add("customer_id = ?", f.CustomerID)
+		index = "statuses_host_time"
 	}
 	if !f.Since.IsZero() {
 		q.add("time >= ?", micros(f.Since))
@@ -286,7 +311,7 @@ func (s *Store) Statuses(ctx context.Context, f osaudit.ResultFilter) ([]*osaudi
 		where = strings.Join(q.where, " AND ")
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, time, severity, filename, line, message, version
-		FROM statuses WHERE `+where+` ORDER BY time, id LIMIT ?`, append(q.args, n)...)
+		FROM statuses INDEXED BY `+index+` WHERE `+where+` ORDER BY time, id LIMIT ?`, append(q.args, n)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: statuses: %w", err)
 	}

@@ -65,6 +65,8 @@ type Store struct {
 	touchHost       *sql.Stmt
 
 	ing *ingester
+	// The ingest goroutine's cache of result names (see nameID).
+	names, newNames map[string]int64
 
 	closeOnce sync.Once
 	closeErr  error
