@@ -69,6 +69,7 @@ type batcher[T any] struct {
 type pendingBatch[T any] struct {
 	items []T
 	done  chan error // nil: nobody waits
+	at    time.Time  // when it was queued
 }
 
 type batcherStats struct{ queued, written, batches, failures int64 }
@@ -105,7 +106,7 @@ func (b *batcher[T]) submit(ctx context.Context, items []T, wait bool) error {
 		b.queued.Add(-n)
 		return errQueueFull
 	}
-	p := &pendingBatch[T]{items: items}
+	p := &pendingBatch[T]{items: items, at: time.Now()}
 	if wait {
 		p.done = make(chan error, 1)
 	}
@@ -152,7 +153,9 @@ func (b *batcher[T]) run(ctx context.Context) {
 		}
 		group := []*pendingBatch[T]{first}
 		n := len(first.items)
-		timer.Reset(b.linger)
+		// The linger counts from when the oldest request was queued: one
+		// that waited through the previous write goes out with the next.
+		timer.Reset(b.linger - time.Since(first.at))
 	collect:
 		for n < b.maxRows {
 			select {

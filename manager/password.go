@@ -6,8 +6,8 @@ import (
 	"github.com/osaudit/osaudit"
 )
 
-// PasswordCost is the bcrypt cost of user passwords.
-const PasswordCost = 12
+// PasswordCost is the bcrypt cost of user passwords (10: about 50 ms).
+const PasswordCost = bcrypt.DefaultCost
 
 // HashPassword returns the hash a user's password is kept as (bcrypt).
 func HashPassword(password string) ([]byte, error) {

@@ -118,26 +118,17 @@ func checkBounds(body []byte) error {
 	if n := bytes.Count(body, []byte{'{'}); n > MaxObjects {
 		return fmt.Errorf("%d objects, the limit is %d: %w", n, MaxObjects, ErrTooLarge)
 	}
-	depth, inString, escaped := 0, false, false
-	for _, c := range body {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+	depth := 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			i = stringEnd(body, i+1)
+		case '{', '[':
 			depth++
 			if depth > MaxDepth {
 				return fmt.Errorf("nests deeper than %d: %w", MaxDepth, ErrTooLarge)
 			}
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 		}
 	}
@@ -320,6 +311,16 @@ func ParseLog(body []byte) (*LogBatch, error) {
 	if err := checkBounds(body); err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
+	if json.Valid(body) {
+		if b, ok := scanLog(body); ok {
+			return b, nil
+		}
+	}
+	return parseLog(body)
+}
+
+// parseLog is ParseLog's general path, on encoding/json.
+func parseLog(body []byte) (*LogBatch, error) {
 	var env struct {
 		NodeKey any               `json:"node_key"`
 		LogType any               `json:"log_type"`

@@ -318,3 +318,50 @@ func BenchmarkParseLog(b *testing.B) {
 		}
 	}
 }
+
+// FuzzScanLog checks that ParseLog's fast path gives exactly what the
+// general path gives, whenever it takes a body.
+func FuzzScanLog(f *testing.F) {
+	f.Add([]byte(`{"node_key":"k","log_type":"result","data":[{"name":"a","hostIdentifier":"h","calendarTime":"x","unixTime":1,"epoch":0,"counter":"2","numerics":false,"decorations":{"d":"e"},"columns":{"a":"b\u00e9\ud83d\ude00\ud800x","n":null},"action":"added"}]}`))
+	f.Add([]byte(`{"node_key":"k","log_type":"result","data":[{"diffResults":{"added":[{"a":"1"},null],"removed":[]},"name":"b"},{"snapshot":[{}],"action":"snapshot"},{"action":"snapshot","columns":{}},7,null,[]]}`))
+	f.Add([]byte(`{"node_key":null,"log_type":"status","data":[{"unixTime":"1","severity":"0","line":"83","message":"m\n\"q\""},{"unixTime":1.5e9,"severity":0,"line":83}]}`))
+	f.Add([]byte("{\"log_type\":\"result\",\"data\":[{\"Name\":\"x\",\"columns\":{\"\xff\":\"\xc3\"}}]}"))
+	f.Add([]byte(`{"log_type":"snapshot","data":null,"extra":{"a":[1,{"b":"}"}]}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) || checkBounds(body) != nil {
+			return
+		}
+		fast, ok := scanLog(body)
+		if !ok {
+			return
+		}
+		slow, err := parseLog(body)
+		if err != nil {
+			t.Fatalf("the fast path took a body the general path refuses (%v): %q", err, body)
+		}
+		if diff := cmp.Diff(fast, slow); diff != "" {
+			t.Fatalf("fast and general paths differ on %q (-fast +general):\n%s", body, diff)
+		}
+	})
+}
+
+func BenchmarkParseLogGeneral(b *testing.B) {
+	h := ResultHeader{Name: "pack/bar/processes", HostIdentifier: "bar-host-1", Time: time.Unix(1700000000, 0)}
+	var rows []Row
+	for i := range 20 {
+		rows = append(rows, Row{"pid": fmt.Sprint(i), "name": "bash", "path": "/usr/bin/bash", "cmdline": "bash -l", "uid": "1000"})
+	}
+	lines := h.EventLines(rows, nil)
+	data := make([]json.RawMessage, len(lines))
+	for i, l := range lines {
+		data[i] = l
+	}
+	body, _ := json.Marshal(LogRequest{NodeKey: "k", LogType: "result", Data: data})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseLog(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ type started struct {
 	cancel func()
 	done   chan error
 	out    *bytes.Buffer
+	once   sync.Once
 }
 
 func startServe(t *testing.T, cfg ServeConfig) *started {
@@ -48,14 +50,12 @@ func startServe(t *testing.T, cfg ServeConfig) *started {
 }
 
 func (s *started) stop(t *testing.T) {
-	if s.cancel == nil {
-		return
-	}
-	s.cancel()
-	s.cancel = nil
-	if err := <-s.done; err != nil {
-		t.Errorf("serve returned %v", err)
-	}
+	s.once.Do(func() {
+		s.cancel()
+		if err := <-s.done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	})
 }
 
 // client trusts only the PEM at caCert and verifies names, as an agent
@@ -187,13 +187,15 @@ func TestServeShutdown(t *testing.T) {
 	body, _ := json.Marshal(osquery.EnrollRequest{EnrollSecret: c.EnrollSecret, HostIdentifier: "slow"})
 	pw.Write(body[:10])
 	time.Sleep(200 * time.Millisecond)
-	go s.stop(t)
+	stopped := make(chan struct{})
+	go func() { s.stop(t); close(stopped) }()
 	time.Sleep(200 * time.Millisecond)
 	pw.Write(body[10:])
 	pw.Close()
 	if code := <-got; code != 200 {
 		t.Errorf("in-flight request answered %d, want 200", code)
 	}
+	<-stopped
 }
 
 func TestAdminCommands(t *testing.T) {
