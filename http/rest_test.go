@@ -24,7 +24,7 @@ import (
 // restEnv is a REST server over TLS on loopback with an in-memory store,
 // two customers (acme, globex) and tokens of every role.
 type restEnv struct {
-	t      *testing.T
+	t      testing.TB
 	store  osaudit.Store
 	server *Server
 	srv    *httptest.Server
@@ -43,7 +43,7 @@ func forEachStore(t *testing.T, test func(*testing.T, *restEnv)) {
 }
 
 // newRestEnv is a REST server over a fresh SQLite store.
-func newRestEnv(t *testing.T) *restEnv {
+func newRestEnv(t testing.TB) *restEnv {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "osaudit.db"), sqlite.Options{Synchronous: "NORMAL"})
 	if err != nil {
@@ -53,7 +53,7 @@ func newRestEnv(t *testing.T) *restEnv {
 	return newRestEnvOn(t, st)
 }
 
-func newRestEnvOn(t *testing.T, st osaudit.Store) *restEnv {
+func newRestEnvOn(t testing.TB, st osaudit.Store) *restEnv {
 	t.Helper()
 	e := &restEnv{t: t, store: st, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	e.server = &Server{Store: e.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return e.now }}
