@@ -235,7 +235,13 @@ func (c *Client) Stream(ctx context.Context, path string, q url.Values, fn func(
 	if resp.StatusCode >= 300 {
 		return apiError(resp)
 	}
-	sc := bufio.NewScanner(resp.Body)
+	return readEvents(resp.Body, fn)
+}
+
+// readEvents parses a server-sent event stream, calling fn for each event.
+// It returns io.ErrUnexpectedEOF if the stream ends before fn stops it.
+func readEvents(r io.Reader, fn func(Event) error) error {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxEvent)
 	var ev Event
 	var data bytes.Buffer

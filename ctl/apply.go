@@ -46,7 +46,7 @@ func (c *cmd) apply(ctx context.Context, args []string) error {
 		if len(src) > maxInput {
 			return fmt.Errorf("%s: larger than %d bytes", f, maxInput)
 		}
-		ds, warnings, err := parseDocuments(f, src)
+		ds, warnings, err := parseDocuments(f, src, readLimited)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
@@ -79,13 +79,18 @@ func (c *cmd) apply(ctx context.Context, args []string) error {
 	return c.printTable([]string{"KIND", "NAME", "CUSTOMER", "ACTION"}, rows)
 }
 
+// readLimited reads a file of at most maxInput bytes.
 func readLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxInput+1))
+	b, err := io.ReadAll(io.LimitReader(f, maxInput+1))
+	if err == nil && len(b) > maxInput {
+		err = fmt.Errorf("%s: larger than %d bytes", path, maxInput)
+	}
+	return b, err
 }
 
 // multiFlag is a repeatable string flag.

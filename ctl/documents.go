@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,7 +32,9 @@ const maxInput = 16 << 20
 
 // parseDocuments reads the documents in src; name is the file's path (its
 // base names an imported osquery pack or schedule), "-" for stdin.
-func parseDocuments(name string, src []byte) ([]document, []string, error) {
+// readFile reads the pack files an osquery config names (nil: they are
+// skipped with a warning).
+func parseDocuments(name string, src []byte, readFile func(string) ([]byte, error)) ([]document, []string, error) {
 	if len(bytes.TrimSpace(src)) == 0 {
 		return nil, nil, errors.New("no documents")
 	}
@@ -52,10 +53,10 @@ func parseDocuments(name string, src []byte) ([]document, []string, error) {
 			values = arr // a JSON array of documents
 		}
 	}
-	return parseValues(name, values)
+	return parseValues(name, values, readFile)
 }
 
-func parseValues(name string, values []any) ([]document, []string, error) {
+func parseValues(name string, values []any, readFile func(string) ([]byte, error)) ([]document, []string, error) {
 	var docs []document
 	var warnings []string
 	for i, v := range values {
@@ -80,7 +81,7 @@ func parseValues(name string, values []any) ([]document, []string, error) {
 		if !packs && !schedule && !queries {
 			return nil, nil, fmt.Errorf("document %d has no kind (customer, query, label or pack) and is not an osquery config or pack", i+1)
 		}
-		ds, ws, err := importOsquery(name, m)
+		ds, ws, err := importOsquery(name, m, readFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("document %d: %w", i+1, err)
 		}
@@ -206,7 +207,7 @@ func osqueryValue(src []byte) (any, error) {
 // importOsquery turns an osquery config (its packs and schedule) or pack
 // file into pack documents. The schedule and a pack file become a pack
 // named after the file.
-func importOsquery(name string, m map[string]any) ([]document, []string, error) {
+func importOsquery(name string, m map[string]any, readFile func(string) ([]byte, error)) ([]document, []string, error) {
 	base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	if name == "-" || base == "" || base == "." {
 		base = "imported"
@@ -221,11 +222,7 @@ func importOsquery(name string, m map[string]any) ([]document, []string, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	var readPack func(string) ([]byte, error)
-	if name != "-" {
-		readPack = os.ReadFile
-	}
-	c, err := osquery.ParseConfig(name, src, readPack)
+	c, err := osquery.ParseConfig(name, src, readFile)
 	if err != nil {
 		return nil, nil, err
 	}

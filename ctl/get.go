@@ -112,9 +112,15 @@ func (c *cmd) get(ctx context.Context, args []string) error {
 		})
 	case "/api/v1/packs":
 		header = []string{"ID", "NAME", "CUSTOMER", "QUERIES", "PLATFORM", "TARGETS", "DESCRIPTION"}
+		labels := map[int64]string{}
+		if ls, err := client.List[osaudit.Label](ctx, cl, "/api/v1/labels", nil); err == nil {
+			for _, l := range ls {
+				labels[l.ID] = l.Name
+			}
+		}
 		var p osaudit.Pack
 		err = each(&p, func() {
-			rows = append(rows, []string{id(p.ID), p.Name, customers(p.CustomerID), strconv.Itoa(len(p.Queries)), p.Platform, targets(p.Targets, customers), p.Description})
+			rows = append(rows, []string{id(p.ID), p.Name, customers(p.CustomerID), strconv.Itoa(len(p.Queries)), p.Platform, targets(p.Targets, customers, labels), p.Description})
 			p = osaudit.Pack{}
 		})
 	case "/api/v1/queries":
@@ -210,13 +216,17 @@ func (c *cmd) customerNames(ctx context.Context, cl *client.Client) func(int64) 
 	}
 }
 
-func targets(t osaudit.PackTargets, customers func(int64) string) string {
+func targets(t osaudit.PackTargets, customers func(int64) string, labels map[int64]string) string {
 	var parts []string
 	for _, c := range t.CustomerIDs {
 		parts = append(parts, "customer:"+customers(c))
 	}
 	for _, l := range t.LabelIDs {
-		parts = append(parts, "label:"+id(l))
+		name, ok := labels[l]
+		if !ok {
+			name = id(l)
+		}
+		parts = append(parts, "label:"+name)
 	}
 	for _, p := range t.Platforms {
 		parts = append(parts, "platform:"+p)

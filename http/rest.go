@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -72,61 +73,67 @@ type rest struct {
 	*Server
 }
 
+// restRoute is one REST endpoint.
+type restRoute struct {
+	pattern string // "METHOD /path", as http.ServeMux takes it
+	handler restHandler
+}
+
+// routes lists the REST endpoints that need a token.
+func (a rest) routes() []restRoute {
+	queries, packs, labels := a.queries(), a.packs(), a.labels()
+	return []restRoute{
+		{"GET /api/v1/me", a.me},
+		{"GET /api/v1/customers", a.listCustomers},
+		{"POST /api/v1/customers", a.createCustomer},
+		{"GET /api/v1/customers/{customer}", a.getCustomer},
+		{"DELETE /api/v1/customers/{customer}", a.deleteCustomer},
+		{"GET /api/v1/customers/{customer}/secrets", a.listSecrets},
+		{"POST /api/v1/customers/{customer}/secrets", a.createSecret},
+		{"POST /api/v1/customers/{customer}/secrets/{id}/rotate", a.rotateSecret},
+		{"DELETE /api/v1/customers/{customer}/secrets/{id}", a.revokeSecret},
+		{"GET /api/v1/hosts", a.listHosts},
+		{"GET /api/v1/hosts/counts", a.countHosts},
+		{"GET /api/v1/hosts/{id}", a.getHost},
+		{"DELETE /api/v1/hosts/{id}", a.deleteHost},
+		{"POST /api/v1/hosts/{id}/revoke", a.revokeHost},
+		{"GET /api/v1/queries", queries.listHandler},
+		{"POST /api/v1/queries", queries.createHandler},
+		{"GET /api/v1/queries/{id}", queries.getHandler},
+		{"PUT /api/v1/queries/{id}", queries.updateHandler},
+		{"DELETE /api/v1/queries/{id}", queries.deleteHandler},
+		{"GET /api/v1/packs", packs.listHandler},
+		{"POST /api/v1/packs", packs.createHandler},
+		{"GET /api/v1/packs/{id}", packs.getHandler},
+		{"PUT /api/v1/packs/{id}", packs.updateHandler},
+		{"DELETE /api/v1/packs/{id}", packs.deleteHandler},
+		{"GET /api/v1/labels", labels.listHandler},
+		{"POST /api/v1/labels", labels.createHandler},
+		{"GET /api/v1/labels/{id}", labels.getHandler},
+		{"PUT /api/v1/labels/{id}", labels.updateHandler},
+		{"DELETE /api/v1/labels/{id}", labels.deleteHandler},
+		{"GET /api/v1/labels/{id}/hosts", a.labelHosts},
+		{"POST /api/v1/labels/{id}/hosts", a.editLabelHosts},
+		{"POST /api/v1/campaigns", a.createCampaign},
+		{"GET /api/v1/campaigns/{id}", a.getCampaign},
+		{"GET /api/v1/campaigns/{id}/results", a.campaignResults},
+		{"GET /api/v1/campaigns/{id}/stream", a.streamCampaign},
+		{"GET /api/v1/results", a.listResults},
+		{"GET /api/v1/status_logs", a.listStatuses},
+		{"GET /api/v1/tokens", a.listTokens},
+		{"POST /api/v1/tokens", a.createToken},
+		{"DELETE /api/v1/tokens/{id}", a.deleteToken},
+		{"POST /api/v1/apply", a.apply},
+	}
+}
+
 // registerREST adds the REST API under /api/v1/ (token auth).
 func (s *Server) registerREST(mux *http.ServeMux) {
 	a := rest{s}
-	handle := func(pattern string, h restHandler) { mux.Handle(pattern, a.auth(h)) }
-
-	handle("GET /api/v1/me", a.me)
-
-	handle("GET /api/v1/customers", a.listCustomers)
-	handle("POST /api/v1/customers", a.createCustomer)
-	handle("GET /api/v1/customers/{customer}", a.getCustomer)
-	handle("DELETE /api/v1/customers/{customer}", a.deleteCustomer)
-	handle("GET /api/v1/customers/{customer}/secrets", a.listSecrets)
-	handle("POST /api/v1/customers/{customer}/secrets", a.createSecret)
-	handle("POST /api/v1/customers/{customer}/secrets/{id}/rotate", a.rotateSecret)
-	handle("DELETE /api/v1/customers/{customer}/secrets/{id}", a.revokeSecret)
-
-	handle("GET /api/v1/hosts", a.listHosts)
-	handle("GET /api/v1/hosts/counts", a.countHosts)
-	handle("GET /api/v1/hosts/{id}", a.getHost)
-	handle("DELETE /api/v1/hosts/{id}", a.deleteHost)
-	handle("POST /api/v1/hosts/{id}/revoke", a.revokeHost)
-
-	handle("GET /api/v1/queries", a.listQueries)
-	handle("POST /api/v1/queries", a.createQuery)
-	handle("GET /api/v1/queries/{id}", a.getQuery)
-	handle("PUT /api/v1/queries/{id}", a.updateQuery)
-	handle("DELETE /api/v1/queries/{id}", a.deleteQuery)
-
-	handle("GET /api/v1/packs", a.listPacks)
-	handle("POST /api/v1/packs", a.createPack)
-	handle("GET /api/v1/packs/{id}", a.getPack)
-	handle("PUT /api/v1/packs/{id}", a.updatePack)
-	handle("DELETE /api/v1/packs/{id}", a.deletePack)
-
-	handle("GET /api/v1/labels", a.listLabels)
-	handle("POST /api/v1/labels", a.createLabel)
-	handle("GET /api/v1/labels/{id}", a.getLabel)
-	handle("PUT /api/v1/labels/{id}", a.updateLabel)
-	handle("DELETE /api/v1/labels/{id}", a.deleteLabel)
-	handle("GET /api/v1/labels/{id}/hosts", a.labelHosts)
-	handle("POST /api/v1/labels/{id}/hosts", a.editLabelHosts)
-
-	handle("POST /api/v1/campaigns", a.createCampaign)
-	handle("GET /api/v1/campaigns/{id}", a.getCampaign)
-	handle("GET /api/v1/campaigns/{id}/results", a.campaignResults)
-	handle("GET /api/v1/campaigns/{id}/stream", a.streamCampaign)
-
-	handle("GET /api/v1/results", a.listResults)
-	handle("GET /api/v1/status_logs", a.listStatuses)
-
-	handle("GET /api/v1/tokens", a.listTokens)
-	handle("POST /api/v1/tokens", a.createToken)
-	handle("DELETE /api/v1/tokens/{id}", a.deleteToken)
-
-	handle("POST /api/v1/apply", a.apply)
+	for _, r := range a.routes() {
+		mux.Handle(r.pattern, a.auth(r.handler))
+	}
+	mux.Handle("POST /api/v1/sessions", a.signIn(&signInLimiter{}))
 
 	// Anything else under /api/v1/ (but not the agent API's
 	// /api/v1/osquery/*, whose patterns are more specific) is a JSON 404.
@@ -217,14 +224,7 @@ func newSecret(prefix string) (string, error) {
 // decode reads a JSON body into v: unknown fields, trailing data and
 // bodies over maxRESTBody are errors.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("trailing data after the JSON value")
-		}
-	}
+	err := strictDecode(json.NewDecoder(r.Body), v)
 	if err == nil {
 		return nil
 	}
@@ -236,6 +236,28 @@ func decode(r *http.Request, v any) error {
 		return osaudit.Errorf(osaudit.EINVALID, "empty request body; want a JSON object")
 	}
 	return osaudit.Errorf(osaudit.EINVALID, "malformed JSON body: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// strictDecode decodes one JSON value without unknown fields or trailing
+// data.
+func strictDecode(dec *json.Decoder, v any) error {
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// strictJSON decodes b like strictDecode.
+func strictJSON(b []byte, v any) error {
+	err := strictDecode(json.NewDecoder(bytes.NewReader(b)), v)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
 }
 
 // respond writes v as JSON with status.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/osaudit/osaudit"
@@ -128,10 +129,8 @@ func decodeSpec(raw json.RawMessage, v any) error {
 	if len(raw) == 0 {
 		return fmt.Errorf("spec is missing")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("spec: %s", strings.TrimPrefix(err.Error(), "json: "))
+	if err := strictJSON(raw, v); err != nil {
+		return fmt.Errorf("spec: %w", err)
 	}
 	return nil
 }
@@ -382,6 +381,12 @@ func (a rest) applyOne(ctx context.Context, c *caller, defaultCustomer string, d
 		}
 		res.Action = actionCreated
 		if old != nil {
+			// Target lists are sets: a store may keep them in its own order.
+			for _, t := range []*osaudit.PackTargets{&p.Targets, &old.Targets} {
+				slices.Sort(t.CustomerIDs)
+				slices.Sort(t.LabelIDs)
+				t.CustomerIDs, t.LabelIDs = slices.Compact(t.CustomerIDs), slices.Compact(t.LabelIDs)
+			}
 			p.ID, p.UpdatedAt = old.ID, old.UpdatedAt
 			if old.Queries == nil {
 				old.Queries = []osaudit.PackQuery{}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/osaudit/osaudit"
@@ -22,6 +23,26 @@ const (
 	// proxies.
 	sseKeepalive = 15 * time.Second
 )
+
+// streams lets the server end its open event streams at shutdown.
+type streams struct {
+	once, closeOnce sync.Once
+	done            chan struct{}
+}
+
+func (s *streams) doneChan() chan struct{} {
+	s.once.Do(func() { s.done = make(chan struct{}) })
+	return s.done
+}
+
+// CloseStreams ends the open live-query event streams with an "end" event
+// (reason "shutdown"). Call it when the HTTP server shuts down, e.g. with
+// http.Server.RegisterOnShutdown: Shutdown waits for open streams, which
+// otherwise last until their campaign expires.
+func (s *Server) CloseStreams() {
+	done := s.streams.doneChan()
+	s.streams.closeOnce.Do(func() { close(done) })
+}
 
 // campaignView is a campaign as the REST API shows it.
 type campaignView struct {
@@ -369,6 +390,9 @@ func (a rest) streamCampaign(w http.ResponseWriter, r *http.Request, c *caller) 
 			}
 		case <-expiry.C:
 			end("expired")
+			return nil
+		case <-a.streams.doneChan():
+			end("shutdown")
 			return nil
 		case <-ctx.Done():
 			return nil

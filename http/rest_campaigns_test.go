@@ -165,8 +165,9 @@ func next(t *testing.T, events <-chan sseEvent) sseEvent {
 	return sseEvent{}
 }
 
-func TestRESTCampaigns(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTCampaigns(t *testing.T) { forEachStore(t, testRESTCampaigns) }
+
+func testRESTCampaigns(t *testing.T, e *restEnv) {
 	e.withManager(t)
 	var secret osaudit.EnrollSecret
 	e.call(e.acmeAdmin, "POST", "/api/v1/customers/acme/secrets", nil, 201, &secret)
@@ -255,6 +256,7 @@ func TestRESTCampaigns(t *testing.T) {
 	})
 
 	t.Run("isolation and errors", func(t *testing.T) {
+		e.call(e.acmeAdmin, "POST", fmt.Sprintf("/api/v1/hosts/%d/revoke", e.acmeHost.ID), nil, 204, nil)
 		for _, tc := range []struct {
 			name, token, method, path string
 			body                      any
@@ -270,7 +272,7 @@ func TestRESTCampaigns(t *testing.T) {
 			{"unknown label", e.acmeAdmin, "POST", "/api/v1/campaigns", map[string]any{"query": "SELECT 1", "labels": []string{"nope"}}, 400, `unknown label "nope"`},
 			{"bad ttl", e.acmeAdmin, "POST", "/api/v1/campaigns", map[string]any{"query": "SELECT 1", "hosts": []string{"web-1"}, "ttl": 100000}, 400, "ttl"},
 			{"viewer", e.acmeViewer, "POST", "/api/v1/campaigns", map[string]any{"query": "SELECT 1", "hosts": []string{"web-1"}}, 403, "read-only"},
-			{"not enrolled", e.acmeAdmin, "POST", "/api/v1/campaigns", map[string]any{"query": "SELECT 1", "hosts": []string{"acme-web-1"}}, 400, "not enrolled"},
+			{"revoked host", e.acmeAdmin, "POST", "/api/v1/campaigns", map[string]any{"query": "SELECT 1", "hosts": []string{"acme-web-1"}}, 400, "not enrolled, or revoked"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				status, _, msg := e.errorCode(tc.token, tc.method, tc.path, tc.body)
@@ -303,6 +305,24 @@ func TestRESTCampaigns(t *testing.T) {
 		events, stop := e.stream(t, e.acmeAdmin, c.ID, "")
 		defer stop()
 		for ev := next(t, events); ev.event != "end"; ev = next(t, events) {
+		}
+	})
+
+	t.Run("server shutdown ends streams", func(t *testing.T) {
+		var c campaignView
+		e.call(e.acmeAdmin, "POST", "/api/v1/campaigns", map[string]any{"query": "SELECT 1", "hosts": []string{"web-1"}, "ttl": 600}, 201, &c)
+		events, stop := e.stream(t, e.acmeAdmin, c.ID, "")
+		defer stop()
+		if ev := next(t, events); ev.event != "campaign" {
+			t.Fatalf("first event %+v", ev)
+		}
+		e.server.CloseStreams()
+		ev := next(t, events)
+		for ev.event == "result" {
+			ev = next(t, events)
+		}
+		if ev.event != "end" || !strings.Contains(ev.data, `"reason":"shutdown"`) {
+			t.Errorf("after CloseStreams: %+v", ev)
 		}
 	})
 }

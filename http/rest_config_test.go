@@ -10,8 +10,9 @@ import (
 	"github.com/osaudit/osaudit"
 )
 
-func TestRESTQueries(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTQueries(t *testing.T) { forEachStore(t, testRESTQueries) }
+
+func testRESTQueries(t *testing.T, e *restEnv) {
 	var prov, acme osaudit.Query
 	e.call(e.provider, "POST", "/api/v1/queries", map[string]any{"name": "procs", "query": "SELECT * FROM processes", "interval": 60, "attack_techniques": []string{"T1059"}}, 201, &prov)
 	if prov.CustomerID != 0 || prov.ID == 0 {
@@ -81,8 +82,9 @@ func TestRESTQueries(t *testing.T) {
 	e.call(e.acmeAdmin, "DELETE", fmt.Sprintf("/api/v1/queries/%d", acme.ID), nil, 204, nil)
 }
 
-func TestRESTPacksAndLabels(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTPacksAndLabels(t *testing.T) { forEachStore(t, testRESTPacksAndLabels) }
+
+func testRESTPacksAndLabels(t *testing.T, e *restEnv) {
 	var dyn, manual, globexLabel osaudit.Label
 	e.call(e.provider, "POST", "/api/v1/labels", map[string]any{"name": "ubuntu", "query": "SELECT 1 FROM os_version WHERE platform = 'ubuntu'"}, 201, &dyn)
 	e.call(e.acmeAdmin, "POST", "/api/v1/labels", map[string]any{"name": "crown-jewels", "manual": true}, 201, &manual)
@@ -211,8 +213,9 @@ func TestRESTPacksAndLabels(t *testing.T) {
 	e.call(e.provider, "DELETE", fmt.Sprintf("/api/v1/labels/%d", dyn.ID), nil, 204, nil)
 }
 
-func TestRESTResults(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTResults(t *testing.T) { forEachStore(t, testRESTResults) }
+
+func testRESTResults(t *testing.T, e *restEnv) {
 	ctx := context.Background()
 	var rows []*osaudit.ResultRow
 	for i, h := range []*osaudit.Host{e.acmeHost, e.acmeHost, e.acmeHost2, e.globexHost} {
@@ -235,12 +238,12 @@ func TestRESTResults(t *testing.T) {
 		name, token, path string
 		want              []string
 	}{
-		{"provider", e.provider, "/api/v1/results", []string{"proc-0", "proc-1", "proc-2", "proc-3"}},
-		{"acme", e.acmeViewer, "/api/v1/results", []string{"proc-0", "proc-1", "proc-2"}},
-		{"acme cannot ask for globex's host", e.acmeViewer, fmt.Sprintf("/api/v1/results?customer=%d", e.acme.ID), []string{"proc-0", "proc-1", "proc-2"}},
+		{"provider, oldest first", e.provider, "/api/v1/results", []string{"proc-3", "proc-2", "proc-1", "proc-0"}},
+		{"acme", e.acmeViewer, "/api/v1/results", []string{"proc-2", "proc-1", "proc-0"}},
+		{"acme cannot ask for globex's host", e.acmeViewer, fmt.Sprintf("/api/v1/results?customer=%d", e.acme.ID), []string{"proc-2", "proc-1", "proc-0"}},
 		{"host by name", e.provider, "/api/v1/results?host=acme-dc-1", []string{"proc-2"}},
-		{"host id", e.provider, fmt.Sprintf("/api/v1/results?host_id=%d", e.acmeHost.ID), []string{"proc-0", "proc-1"}},
-		{"since", e.provider, fmt.Sprintf("/api/v1/results?since=%d", e.now.Unix()-150), []string{"proc-0", "proc-1"}},
+		{"host id", e.provider, fmt.Sprintf("/api/v1/results?host_id=%d", e.acmeHost.ID), []string{"proc-1", "proc-0"}},
+		{"since", e.provider, fmt.Sprintf("/api/v1/results?since=%d", e.now.Unix()-150), []string{"proc-1", "proc-0"}},
 		{"search", e.provider, "/api/v1/results?search=proc-3", []string{"proc-3"}},
 		{"name", e.provider, "/api/v1/results?name=pack/ir/other", []string{}},
 	} {
@@ -263,7 +266,7 @@ func TestRESTResults(t *testing.T) {
 	next := p.Next
 	p = page[osaudit.ResultRow]{}
 	e.call(e.provider, "GET", "/api/v1/results?limit=3&after="+next, nil, 200, &p)
-	if got := colNames(p); !cmp.Equal(got, []string{"proc-3"}) || p.Next != "" {
+	if got := colNames(p); !cmp.Equal(got, []string{"proc-0"}) || p.Next != "" {
 		t.Errorf("second page %v next %q", got, p.Next)
 	}
 	var s page[osaudit.StatusRow]
@@ -273,8 +276,9 @@ func TestRESTResults(t *testing.T) {
 	}
 }
 
-func TestRESTTokens(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTTokens(t *testing.T) { forEachStore(t, testRESTTokens) }
+
+func testRESTTokens(t *testing.T, e *restEnv) {
 	var tok osaudit.APIToken
 	e.call(e.acmeAdmin, "POST", "/api/v1/tokens", map[string]any{"name": "ci", "role": "customer_viewer"}, 201, &tok)
 	if !strings.HasPrefix(tok.Token, tokenPrefix) || tok.CustomerID != e.acme.ID {

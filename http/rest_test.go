@@ -10,19 +10,22 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/osaudit/osaudit"
+	"github.com/osaudit/osaudit/manager"
+	"github.com/osaudit/osaudit/sqlite"
 )
 
 // restEnv is a REST server over TLS on loopback with an in-memory store,
 // two customers (acme, globex) and tokens of every role.
 type restEnv struct {
-	t      *testing.T
-	store  *restStore
+	t      testing.TB
+	store  osaudit.Store
 	server *Server
 	srv    *httptest.Server
 	now    time.Time
@@ -33,9 +36,26 @@ type restEnv struct {
 	acmeHost, acmeHost2, globexHost *osaudit.Host
 }
 
-func newRestEnv(t *testing.T) *restEnv {
+// forEachStore runs a test on each store the server has: SQLite for now
+// (PostgreSQL to come).
+func forEachStore(t *testing.T, test func(*testing.T, *restEnv)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, newRestEnv(t)) })
+}
+
+// newRestEnv is a REST server over a fresh SQLite store.
+func newRestEnv(t testing.TB) *restEnv {
 	t.Helper()
-	e := &restEnv{t: t, store: newRestStore(), now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "osaudit.db"), sqlite.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newRestEnvOn(t, st)
+}
+
+func newRestEnvOn(t testing.TB, st osaudit.Store) *restEnv {
+	t.Helper()
+	e := &restEnv{t: t, store: st, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	e.server = &Server{Store: e.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return e.now }}
 	e.srv = httptest.NewTLSServer(e.server.Handler())
 	t.Cleanup(e.srv.Close)
@@ -72,7 +92,7 @@ func (e *restEnv) token(role osaudit.Role, customerID int64) string {
 
 func (e *restEnv) host(customerID int64, hostname, platform string, seen time.Time) *osaudit.Host {
 	e.t.Helper()
-	h := &osaudit.Host{CustomerID: customerID, Identifier: "uuid-" + hostname, Hostname: hostname, Platform: platform,
+	h := &osaudit.Host{CustomerID: customerID, Identifier: "uuid-" + hostname, Hostname: hostname, Platform: platform, NodeKeyHash: manager.HashKey("node-key-" + hostname),
 		OSName: strings.ToUpper(platform[:1]) + platform[1:], OSVersion: "1.0", LastSeen: seen,
 		Details: map[string][]map[string]string{"system_info": {{"hostname": hostname}}}}
 	if err := e.store.EnrollHost(context.Background(), h); err != nil {
@@ -159,8 +179,9 @@ func names[T any](items []T, name func(T) string) []string {
 	return out
 }
 
-func TestRESTAuth(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTAuth(t *testing.T) { forEachStore(t, testRESTAuth) }
+
+func testRESTAuth(t *testing.T, e *restEnv) {
 	for _, tc := range []struct {
 		name, header string
 	}{
@@ -210,8 +231,9 @@ func TestRESTAuth(t *testing.T) {
 	})
 }
 
-func TestRESTErrors(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTErrors(t *testing.T) { forEachStore(t, testRESTErrors) }
+
+func testRESTErrors(t *testing.T, e *restEnv) {
 	big := `{"name": "` + strings.Repeat("x", 2<<20) + `"}`
 	for _, tc := range []struct {
 		name, method, path string
@@ -246,8 +268,9 @@ func TestRESTErrors(t *testing.T) {
 	}
 }
 
-func TestRESTCustomersAndSecrets(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTCustomersAndSecrets(t *testing.T) { forEachStore(t, testRESTCustomersAndSecrets) }
+
+func testRESTCustomersAndSecrets(t *testing.T, e *restEnv) {
 	var cu osaudit.Customer
 	e.call(e.provider, "POST", "/api/v1/customers", map[string]string{"name": "initech"}, 201, &cu)
 	if cu.ID == 0 || cu.Name != "initech" {
@@ -330,8 +353,9 @@ func TestRESTCustomersAndSecrets(t *testing.T) {
 	e.call(e.provider, "DELETE", "/api/v1/customers/initech", nil, 204, nil)
 }
 
-func TestRESTHosts(t *testing.T) {
-	e := newRestEnv(t)
+func TestRESTHosts(t *testing.T) { forEachStore(t, testRESTHosts) }
+
+func testRESTHosts(t *testing.T, e *restEnv) {
 	hostnames := func(token, path string) []string {
 		t.Helper()
 		var p page[hostView]
@@ -433,4 +457,42 @@ func TestRESTHosts(t *testing.T) {
 			t.Errorf("deleted host: %d", status)
 		}
 	})
+}
+
+func TestRESTSessions(t *testing.T) { forEachStore(t, testRESTSessions) }
+
+func testRESTSessions(t *testing.T, e *restEnv) {
+	hash, err := manager.HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateUser(context.Background(), &osaudit.User{Email: "soc@acme.example", Role: osaudit.RoleCustomerViewer, CustomerID: e.acme.ID, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	var tok osaudit.APIToken
+	e.call("", "POST", "/api/v1/sessions", map[string]string{"email": "soc@acme.example", "password": "correct horse"}, 201, &tok)
+	var me struct {
+		Role     osaudit.Role `json:"role"`
+		Customer string       `json:"customer"`
+	}
+	e.call(tok.Token, "GET", "/api/v1/me", nil, 200, &me)
+	if me.Role != osaudit.RoleCustomerViewer || me.Customer != "acme" {
+		t.Errorf("signed-in token: %+v", me)
+	}
+	for _, body := range []map[string]string{
+		{"email": "soc@acme.example", "password": "wrong horse"},
+		{"email": "nobody@acme.example", "password": "correct horse"},
+	} {
+		if status, code, _ := e.errorCode("", "POST", "/api/v1/sessions", body); status != 401 || code != osaudit.EUNAUTHORIZED {
+			t.Errorf("%v: %d %s", body, status, code)
+		}
+	}
+	limited := false
+	for i := 0; i < signInBurst+1 && !limited; i++ {
+		status, _, _ := e.errorCode("", "POST", "/api/v1/sessions", map[string]string{"email": "x"})
+		limited = status == 429
+	}
+	if !limited {
+		t.Error("sign-in attempts are not rate-limited")
+	}
 }

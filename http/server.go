@@ -21,6 +21,8 @@ type Server struct {
 	Now     func() time.Time
 
 	metrics *metrics // request counts and latencies, by route (ops.go)
+
+	streams streams // open live-query event streams (rest_campaigns.go)
 }
 
 // Handler returns the server's routes.

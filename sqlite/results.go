@@ -11,8 +11,16 @@ import (
 	"github.com/osaudit/osaudit"
 )
 
-const insertResultSQL = `INSERT INTO results (customer_id, host_id, name, action, unix_time, epoch, counter, columns, decorations)
+// insertChunk is how many rows one multi-row INSERT carries: fewer
+// statement executions per batch (9 parameters a row, far below SQLite's
+// limit of 32766).
+const insertChunk = 32
+
+const insertResultSQL = `INSERT INTO results (customer_id, host_id, name_id, action, unix_time, epoch, counter, columns, decorations)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertResultsSQL is insertResultSQL for insertChunk rows.
+var insertResultsSQL = insertResultSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?)", insertChunk-1)
 
 const insertStatusSQL = `INSERT INTO statuses (customer_id, host_id, time, severity, filename, line, message, version)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
@@ -30,7 +38,8 @@ func checkResult(r *osaudit.ResultRow) error {
 }
 
 // InsertResults stores rows in one transaction, durably (see the package
-// comment), and sets their IDs. Columns and decorations are stored as JSON
+// comment), and sets their IDs. Concurrent calls share a transaction (see
+// ingest.go); a call's rows are stored all or none. Columns and decorations are stored as JSON
 // objects with sorted keys; invalid UTF-8 in them becomes U+FFFD. Rows are
 // not checked against the hosts table (the server authenticated them).
 func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) error {
@@ -42,11 +51,29 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 	if len(rows) == 0 {
 		return nil
 	}
+	return s.submit(ctx, &ingestReq{results: rows})
+}
+
+// insertResults inserts rows in tx, insertChunk at a time.
+func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.ResultRow) error {
 	var buf []byte
 	var keys []string
-	return s.write(ctx, func(tx *sql.Tx) error {
-		st := tx.StmtContext(ctx, s.insertResult)
-		for _, r := range rows {
+	args := make([]any, 0, 9*insertChunk)
+	one := tx.StmtContext(ctx, s.insertResult)
+	many := tx.StmtContext(ctx, s.insertChunkStmt)
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), insertChunk)]
+		rows = rows[len(chunk):]
+		st := many
+		if len(chunk) < insertChunk {
+			st = one
+		}
+		args = args[:0]
+		for i, r := range chunk {
+			nameID, err := s.nameID(ctx, tx, r.Name)
+			if err != nil {
+				return err
+			}
 			buf, keys = appendStringMap(buf[:0], r.Columns, keys)
 			cols := string(buf)
 			var decorations any
@@ -54,20 +81,39 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 				buf, keys = appendStringMap(buf[:0], r.Decorations, keys)
 				decorations = string(buf)
 			}
-			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, clean(r.Name), clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			args = append(args, r.CustomerID, r.HostID, nameID, clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			if st == one {
+				res, err := st.ExecContext(ctx, args...)
+				if err != nil {
+					return fmt.Errorf("sqlite: insert results: %w", err)
+				}
+				if chunk[i].ID, err = res.LastInsertId(); err != nil {
+					return fmt.Errorf("sqlite: insert results: %w", err)
+				}
+				args = args[:0]
+			}
+		}
+		if st == many {
+			res, err := st.ExecContext(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("sqlite: insert results: %w", err)
 			}
-			if r.ID, err = res.LastInsertId(); err != nil {
+			last, err := res.LastInsertId()
+			if err != nil {
 				return fmt.Errorf("sqlite: insert results: %w", err)
 			}
+			// One statement's rowids are consecutive: nothing else writes
+			// between them.
+			for i, r := range chunk {
+				r.ID = last - int64(len(chunk)-1-i)
+			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
-// InsertStatus stores status log lines in one transaction and sets their
-// IDs.
+// InsertStatus stores status log lines in one transaction, durably, and
+// sets their IDs. Like InsertResults, concurrent calls share a transaction.
 func (s *Store) InsertStatus(ctx context.Context, rows []*osaudit.StatusRow) error {
 	for _, r := range rows {
 		switch {
@@ -80,26 +126,50 @@ func (s *Store) InsertStatus(ctx context.Context, rows []*osaudit.StatusRow) err
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		st := tx.StmtContext(ctx, s.insertStatus)
-		for _, r := range rows {
-			res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, micros(r.Time), r.Severity, clean(r.Filename), r.Line, clean(r.Message), clean(r.Version))
-			if err != nil {
-				return fmt.Errorf("sqlite: insert status: %w", err)
-			}
-			if r.ID, err = res.LastInsertId(); err != nil {
-				return fmt.Errorf("sqlite: insert status: %w", err)
-			}
-		}
-		return nil
-	})
+	return s.submit(ctx, &ingestReq{statuses: rows})
 }
 
-// resultQuery builds the WHERE clause shared by Results and Statuses.
-// timeCol is the time column, since and until its bounds (0: none).
-// Exactly one of the (X, time) indexes serves each search: the host's if
-// a host is given, else the name's (results only), else the customer's;
-// unary + keeps SQLite from picking a less selective one.
+func (s *Store) insertStatuses(ctx context.Context, tx *sql.Tx, rows []*osaudit.StatusRow) error {
+	st := tx.StmtContext(ctx, s.insertStatus)
+	for _, r := range rows {
+		res, err := st.ExecContext(ctx, r.CustomerID, r.HostID, micros(r.Time), r.Severity, clean(r.Filename), r.Line, clean(r.Message), clean(r.Version))
+		if err != nil {
+			return fmt.Errorf("sqlite: insert status: %w", err)
+		}
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return fmt.Errorf("sqlite: insert status: %w", err)
+		}
+	}
+	return nil
+}
+
+// nameID returns the id of a result name, interning it if new. Only the
+// ingest goroutine calls it: s.names holds committed names, s.newNames
+// those of the transaction in progress (see commitGroup).
+func (s *Store) nameID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	if id, ok := s.names[name]; ok {
+		return id, nil
+	}
+	if id, ok := s.newNames[name]; ok {
+		return id, nil
+	}
+	stored := clean(name)
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM result_names WHERE name = ?`, stored).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		var res sql.Result
+		if res, err = tx.ExecContext(ctx, `INSERT INTO result_names (name) VALUES (?)`, stored); err == nil {
+			id, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: result name %q: %w", stored, err)
+	}
+	s.newNames[name] = id
+	return id, nil
+}
+
+// resultQuery builds the WHERE clause of Results and Statuses.
 type resultQuery struct {
 	where []string
 	args  []any
@@ -122,58 +192,56 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		return nil, err
 	}
 	var q resultQuery
-	indexed := false
-	if f.HostID != 0 {
-		q.add("host_id = ?", f.HostID)
-		indexed = true
+	// Choose the index: the host's, else the name's, else the customer's,
+	// else time alone; the other filters are checked on its rows. INDEXED
+	// BY keeps SQLite from preferring another index for the ORDER BY.
+	index := "results_time"
+	if f.CustomerID != 0 {
+		q.add("r.customer_id = ?", f.CustomerID)
+		index = "results_customer_time"
 	}
 	if f.Name != "" {
-		if indexed {
-			q.add("+name = ?", clean(f.Name))
-		} else {
-			q.add("name = ?", clean(f.Name))
-		}
-		indexed = true
+		q.add("r.name_id = (SELECT id FROM result_names WHERE name = ?)", clean(f.Name))
+		index = "results_name_time"
 	}
-	if f.CustomerID != 0 {
-		if indexed {
-			q.add("+customer_id = ?", f.CustomerID)
-		} else {
-			q.add("customer_id = ?", f.CustomerID)
-		}
+	if f.HostID != 0 {
+		q.add("r.host_id = ?", f.HostID)
+		index = "results_host_time"
 	}
 	if f.Action != "" {
-		q.add("action = ?", f.Action)
+		q.add("r.action = ?", f.Action)
 	}
 	if !f.Since.IsZero() {
-		q.add("unix_time >= ?", f.Since.Unix())
+		q.add("r.unix_time >= ?", f.Since.Unix())
 	}
 	if !f.Until.IsZero() {
-		q.add("unix_time < ?", f.Until.Unix())
+		q.add("r.unix_time < ?", f.Until.Unix())
 	}
 	if f.After > 0 {
 		var t int64
 		err := s.r.QueryRowContext(ctx, `SELECT unix_time FROM results WHERE id = ?`, f.After).Scan(&t)
 		switch {
 		case err == nil:
-			q.add("unix_time >= ? AND (unix_time > ? OR id > ?)", t, t, f.After)
+			q.add("r.unix_time >= ? AND (r.unix_time > ? OR r.id > ?)", t, t, f.After)
 		case errors.Is(err, sql.ErrNoRows):
-			q.add("id > ?", f.After) // pruned meanwhile
+			q.add("r.id > ?", f.After) // pruned meanwhile
 		default:
 			return nil, fmt.Errorf("sqlite: results: %w", err)
 		}
 	}
 	if f.Search != "" {
 		js := string(appendString(nil, f.Search))
-		q.add(`columns LIKE ? ESCAPE '\'`, likePattern(js[1:len(js)-1]))
-		q.add(`EXISTS (SELECT 1 FROM json_each(columns) WHERE value LIKE ? ESCAPE '\')`, likePattern(f.Search))
+		q.add(`r.columns LIKE ? ESCAPE '\'`, likePattern(js[1:len(js)-1]))
+		q.add(`EXISTS (SELECT 1 FROM json_each(r.columns) WHERE value LIKE ? ESCAPE '\')`, likePattern(f.Search))
 	}
 	where := "1"
 	if len(q.where) > 0 {
 		where = strings.Join(q.where, " AND ")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, name, action, unix_time, epoch, counter, columns, decorations
-		FROM results WHERE `+where+` ORDER BY unix_time, id LIMIT ?`, append(q.args, n)...)
+	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.customer_id, r.host_id, n.name, r.action, r.unix_time, r.epoch,
+		r.counter, r.columns, r.decorations
+		FROM results r INDEXED BY `+index+` JOIN result_names n ON n.id = r.name_id
+		WHERE `+where+` ORDER BY r.unix_time, r.id LIMIT ?`, append(q.args, n)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: results: %w", err)
 	}
@@ -208,13 +276,14 @@ func (s *Store) Statuses(ctx context.Context, f osaudit.ResultFilter) ([]*osaudi
 		return nil, err
 	}
 	var q resultQuery
+	index := "statuses_time"
+	if f.CustomerID != 0 {
+		q.add("customer_id = ?", f.CustomerID)
+		index = "statuses_customer_time"
+	}
 	if f.HostID != 0 {
 		q.add("host_id = ?", f.HostID)
-		if f.CustomerID != 0 {
-			q.add("+customer_id = ?", f.CustomerID)
-		}
-	} else if f.CustomerID != 0 {
-		q.add("customer_id = ?", f.CustomerID)
+		index = "statuses_host_time"
 	}
 	if !f.Since.IsZero() {
 		q.add("time >= ?", micros(f.Since))
@@ -242,7 +311,7 @@ func (s *Store) Statuses(ctx context.Context, f osaudit.ResultFilter) ([]*osaudi
 		where = strings.Join(q.where, " AND ")
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, time, severity, filename, line, message, version
-		FROM statuses WHERE `+where+` ORDER BY time, id LIMIT ?`, append(q.args, n)...)
+		FROM statuses INDEXED BY `+index+` WHERE `+where+` ORDER BY time, id LIMIT ?`, append(q.args, n)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: statuses: %w", err)
 	}

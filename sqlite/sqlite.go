@@ -59,9 +59,14 @@ type Store struct {
 	w   *sql.DB // the one writer connection
 	now func() time.Time
 
-	insertResult *sql.Stmt
-	insertStatus *sql.Stmt
-	touchHost    *sql.Stmt
+	insertResult    *sql.Stmt
+	insertChunkStmt *sql.Stmt
+	insertStatus    *sql.Stmt
+	touchHost       *sql.Stmt
+
+	ing *ingester
+	// The ingest goroutine's cache of result names (see nameID).
+	names, newNames map[string]int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -111,7 +116,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	wq.Add("_pragma", "cache_size(-"+strconv.Itoa(wcache)+")")
 	// Checkpoints run on the writer; 4000 pages (16 MiB at 4 KiB pages)
 	// keeps the WAL short without checkpointing on every batch.
-	wq.Add("_pragma", "wal_autocheckpoint(4000)")
+	wq.Add("_pragma", "wal_autocheckpoint(16000)")
 	wq.Set("_txlock", "immediate")
 	w, err := openDB(path, wq)
 	if err != nil {
@@ -148,6 +153,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startIngest()
 	return s, nil
 }
 
@@ -181,6 +187,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		return st
 	}
 	s.insertResult = prep(insertResultSQL)
+	s.insertChunkStmt = prep(insertResultsSQL)
 	s.insertStatus = prep(insertStatusSQL)
 	s.touchHost = prep(`UPDATE hosts SET last_seen = ?2 WHERE id = ?1 AND last_seen < ?2`)
 	if err != nil {
@@ -192,7 +199,8 @@ func (s *Store) prepare(ctx context.Context) error {
 // Close closes the database. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		for _, st := range []*sql.Stmt{s.insertResult, s.insertStatus, s.touchHost} {
+		s.stopIngest()
+		for _, st := range []*sql.Stmt{s.insertResult, s.insertChunkStmt, s.insertStatus, s.touchHost} {
 			if st != nil {
 				st.Close()
 			}

@@ -163,13 +163,20 @@ CREATE INDEX campaign_results_campaign ON campaign_results (campaign_id, seq);
 
 -- Scheduled-query results: the hot table. No foreign keys (a lookup per
 -- row on ingest); ids never reused (AUTOINCREMENT) so that rows of a
--- deleted host cannot be confused with a later one's. The indexes serve
--- the REST searches, each in (unix_time, id) order.
+-- deleted host cannot be confused with a later one's. Query names are
+-- interned in result_names (a few hundred names, millions of rows): rows
+-- and the name index carry an integer. The indexes serve the REST
+-- searches, each in (unix_time, id) order.
+CREATE TABLE result_names (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE
+);
+
 CREATE TABLE results (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	customer_id INTEGER NOT NULL,
 	host_id     INTEGER NOT NULL,
-	name        TEXT    NOT NULL,
+	name_id     INTEGER NOT NULL,
 	action      TEXT    NOT NULL,
 	unix_time   INTEGER NOT NULL,
 	epoch       INTEGER NOT NULL,
@@ -177,9 +184,10 @@ CREATE TABLE results (
 	columns     TEXT    NOT NULL,
 	decorations TEXT
 );
+CREATE INDEX results_time ON results (unix_time);
 CREATE INDEX results_customer_time ON results (customer_id, unix_time);
 CREATE INDEX results_host_time ON results (host_id, unix_time);
-CREATE INDEX results_name_time ON results (name, unix_time);
+CREATE INDEX results_name_time ON results (name_id, unix_time);
 
 CREATE TABLE statuses (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -192,6 +200,7 @@ CREATE TABLE statuses (
 	message     TEXT    NOT NULL,
 	version     TEXT    NOT NULL
 );
+CREATE INDEX statuses_time ON statuses (time);
 CREATE INDEX statuses_customer_time ON statuses (customer_id, time);
 CREATE INDEX statuses_host_time ON statuses (host_id, time);
 
