@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/osaudit/osaudit"
+
+	"github.com/osaudit/osaudit/agent"
 )
 
 const usage = `osaudit-server %s: the osaudit manager (osquery TLS API, REST API, SQLite store).
@@ -115,7 +117,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Logger = log
 	cfg.Stdout = stdout
-	cfg.DevAgent = devAgent
+	// The dev agent is osaudit's own daemon, run in this process.
+	cfg.DevAgent = func(ctx context.Context, dataDir, serverURL, caCertPath, enrollSecret string) error {
+		return agent.DevAgent(dataDir, stderr)(ctx, serverURL, caCertPath, enrollSecret)
+	}
 	return Serve(ctx, cfg)
 }
 

@@ -90,7 +90,7 @@ func TestServeDev(t *testing.T) {
 	dir := t.TempDir()
 	type agentCall struct{ url, ca, secret string }
 	calls := make(chan agentCall, 2)
-	devAgent := func(ctx context.Context, url, ca, secret string) error {
+	devAgent := func(ctx context.Context, dir, url, ca, secret string) error {
 		calls <- agentCall{url, ca, secret}
 		<-ctx.Done()
 		return nil

@@ -34,7 +34,7 @@ type ServeConfig struct {
 	// DevAgent, if set, runs the in-process agent in dev mode once the
 	// server listens: it enrolls with enrollSecret at serverURL, trusting
 	// the PEM at caCertPath, until ctx ends.
-	DevAgent func(ctx context.Context, serverURL, caCertPath, enrollSecret string) error
+	DevAgent func(ctx context.Context, dataDir, serverURL, caCertPath, enrollSecret string) error
 
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish (default 30 s).
@@ -116,6 +116,8 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug), // TLS handshake noise
 	}
+	// Open live-query streams end at shutdown instead of holding it up.
+	srv.RegisterOnShutdown(hs.CloseStreams)
 
 	runCtx, stopManager := context.WithCancel(context.WithoutCancel(ctx))
 	managerDone := make(chan error, 1)
@@ -132,7 +134,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if cfg.Dev && cfg.DevAgent != nil {
 		go func() {
 			defer close(agentDone)
-			if err := cfg.DevAgent(agentCtx, url, certPath, creds.EnrollSecret); err != nil && agentCtx.Err() == nil {
+			if err := cfg.DevAgent(agentCtx, dir, url, certPath, creds.EnrollSecret); err != nil && agentCtx.Err() == nil {
 				log.Error("dev agent stopped", "err", err)
 			}
 		}()
