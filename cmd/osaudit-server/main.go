@@ -16,6 +16,7 @@ import (
 	"github.com/osaudit/osaudit"
 
 	"github.com/osaudit/osaudit/agent"
+	_ "github.com/osaudit/osaudit/tables" // the dev agent's tables
 )
 
 const usage = `osaudit-server %s: the osaudit manager (osquery TLS API, REST API, SQLite store).
