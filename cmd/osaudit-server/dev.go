@@ -37,6 +37,11 @@ func devBootstrap(ctx context.Context, st osaudit.Store, dir, url, caCert string
 	var c devCredentials
 	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &c) == nil && devValid(ctx, st, &c) {
 		c.ServerURL, c.CACert = url, caCert
+		if cust, err := st.CustomerByName(ctx, devCustomer); err == nil {
+			if err := devQuickstartPack(ctx, st, cust.ID); err != nil {
+				return nil, err
+			}
+		}
 		return &c, writeCredentials(path, &c)
 	}
 	c = devCredentials{ServerURL: url, CACert: caCert, Customer: devCustomer}
@@ -47,6 +52,9 @@ func devBootstrap(ctx context.Context, st osaudit.Store, dir, url, caCert string
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dev customer: %w", err)
+	}
+	if err := devQuickstartPack(ctx, st, cust.ID); err != nil {
+		return nil, err
 	}
 	c.EnrollSecret = manager.NewKey()
 	if err := st.CreateEnrollSecret(ctx, &osaudit.EnrollSecret{CustomerID: cust.ID, Name: "dev", Hash: manager.HashKey(c.EnrollSecret)}); err != nil {
@@ -72,6 +80,34 @@ func devBootstrap(ctx context.Context, st osaudit.Store, dir, url, caCert string
 		return nil, fmt.Errorf("dev token: %w", err)
 	}
 	return &c, writeCredentials(path, &c)
+}
+
+// devQuickstartPack gives the dev customer a pack of short-interval
+// queries, so that the dev agent's results flow within a minute.
+func devQuickstartPack(ctx context.Context, st osaudit.Store, customerID int64) error {
+	if _, err := st.PackByName(ctx, customerID, "quickstart"); err == nil {
+		return nil
+	}
+	p := &osaudit.Pack{
+		CustomerID:  customerID,
+		Name:        "quickstart",
+		Description: "Dev mode: a few audit queries every minute, so that results show at once",
+		Queries: []osaudit.PackQuery{
+			{Name: "processes_not_on_disk", SQL: "SELECT pid, name, path, cmdline FROM processes WHERE on_disk = 0;", Interval: 60,
+				Description: "Processes whose binary is gone", Techniques: []string{"T1070.004", "T1620"}},
+			{Name: "listening_ports", SQL: "SELECT DISTINCT p.name, l.port, l.protocol, l.address FROM listening_ports l LEFT JOIN processes p USING (pid) WHERE l.port <> 0;", Interval: 60,
+				Description: "Open ports and who listens", Techniques: []string{"T1571"}},
+			{Name: "users", SQL: "SELECT uid, username, shell, directory FROM users;", Interval: 60,
+				Description: "Local accounts", Techniques: []string{"T1136.001"}},
+			{Name: "os_version", SQL: "SELECT name, version, platform, arch FROM os_version;", Interval: 60, Snapshot: true,
+				Description: "Operating system"},
+		},
+		Targets: osaudit.PackTargets{CustomerIDs: []int64{customerID}},
+	}
+	if err := st.SavePack(ctx, p); err != nil {
+		return fmt.Errorf("dev quickstart pack: %w", err)
+	}
+	return nil
 }
 
 // devValid reports whether an earlier run's credentials still work.
