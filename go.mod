@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/chzyer/readline v1.5.1
-	github.com/elastic/go-libaudit/v2 v2.6.1
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/google/go-cmp v0.7.0
 	golang.org/x/crypto v0.59.0
@@ -17,7 +16,6 @@ require (
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
-	github.com/elastic/go-licenser v0.4.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect

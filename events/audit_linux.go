@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -12,12 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	libaudit "github.com/elastic/go-libaudit/v2"
-	"github.com/elastic/go-libaudit/v2/auparse"
-	"github.com/elastic/go-libaudit/v2/rule"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,94 +26,13 @@ const (
 	auditRuleKey = "osaudit"
 	// auditReadLogGroup is the read-only multicast group (AUDIT_NLGRP_READLOG).
 	auditReadLogGroup = 1
+	// auditFailSilent is the failure mode (AUDIT_FAIL_SILENT) in which
+	// the kernel drops the records it cannot queue, without printk or panic.
+	auditFailSilent = 0
 )
 
 // errAuditStopped is what a receive returns once stop has been called.
 var errAuditStopped = errors.New("audit publisher stopped")
-
-// auditConn is a NETLINK_AUDIT socket that go-libaudit's AuditClient talks
-// through. Unlike go-libaudit's own client, a blocking receive waits in
-// poll(2) beside a waker, so that stop can end it.
-type auditConn struct {
-	fd  int
-	pid uint32
-	seq atomic.Uint32
-	buf []byte
-	w   *waker
-}
-
-var _ libaudit.NetlinkSendReceiver = (*auditConn)(nil)
-
-func dialAudit(groups uint32, w *waker) (*auditConn, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
-	if err != nil {
-		return nil, fmt.Errorf("audit netlink socket: %w", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("bind audit netlink socket: %w", err)
-	}
-	sa, err := unix.Getsockname(fd)
-	nl, ok := sa.(*unix.SockaddrNetlink)
-	if err != nil || !ok {
-		unix.Close(fd)
-		return nil, fmt.Errorf("audit netlink socket address: %v", err)
-	}
-	// Bursts of exec and connect records outrun the default buffer; a
-	// larger one (root may exceed rmem_max) loses fewer.
-	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
-	}
-	return &auditConn{fd: fd, pid: nl.Pid, buf: make([]byte, unix.NLMSG_HDRLEN+libaudit.AuditMessageMaxLength), w: w}, nil
-}
-
-func (c *auditConn) Send(msg syscall.NetlinkMessage) (uint32, error) {
-	if msg.Header.Pid == 0 {
-		msg.Header.Pid = c.pid
-	}
-	msg.Header.Seq = c.seq.Add(1)
-	msg.Header.Len = uint32(unix.NLMSG_HDRLEN + len(msg.Data))
-	b := make([]byte, msg.Header.Len)
-	h := msg.Header
-	ne := binary.NativeEndian
-	ne.PutUint32(b[0:], h.Len)
-	ne.PutUint16(b[4:], h.Type)
-	ne.PutUint16(b[6:], h.Flags)
-	ne.PutUint32(b[8:], h.Seq)
-	ne.PutUint32(b[12:], h.Pid)
-	copy(b[unix.NLMSG_HDRLEN:], msg.Data)
-	return msg.Header.Seq, unix.Sendto(c.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-}
-
-func (c *auditConn) Receive(nonBlocking bool, parse libaudit.NetlinkParser) ([]syscall.NetlinkMessage, error) {
-	for {
-		if !nonBlocking {
-			ready, err := c.w.wait(c.fd)
-			if err != nil {
-				return nil, err
-			}
-			if !ready {
-				return nil, errAuditStopped
-			}
-		}
-		n, from, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_DONTWAIT)
-		if err == unix.EAGAIN && !nonBlocking || err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
-			continue // not from the kernel
-		}
-		if n < unix.NLMSG_HDRLEN {
-			return nil, fmt.Errorf("short netlink message (%d bytes)", n)
-		}
-		return parse(c.buf[:n])
-	}
-}
-
-func (c *auditConn) Close() error { return unix.Close(c.fd) }
 
 // auditPublisher reads the kernel's audit records for process_events,
 // socket_events and user_events.
@@ -126,12 +40,11 @@ type auditPublisher struct {
 	m    *Manager
 	opts auditOptions
 
-	w      *waker
-	conn   *auditConn
-	client *libaudit.AuditClient
-	owner  bool                  // the publisher set itself as the audit pid
-	saved  *libaudit.AuditStatus // kernel settings to restore on stop
-	rules  [][]byte              // rules installed, to delete on stop
+	w     *waker
+	conn  *auditConn
+	owner bool         // the publisher set itself as the audit pid
+	saved *auditStatus // kernel settings to restore on stop
+	rules [][]byte     // rules installed, to delete on stop
 
 	events   atomic.Int64
 	active   atomic.Bool
@@ -204,27 +117,26 @@ func (p *auditPublisher) open() error {
 		}
 		return err
 	}
-	client := &libaudit.AuditClient{Netlink: conn}
-	st, err := client.GetStatus()
+	st, err := conn.status()
 	if err != nil {
-		conn.Close()
+		conn.close()
 		return describeAuditError("read the audit status", err)
 	}
-	err = client.SetPID(libaudit.WaitForReply)
+	err = conn.set(auditStatus{mask: auditStatusPID, pid: uint32(os.Getpid())})
 	switch {
 	case err == nil:
-		p.conn, p.client, p.owner = conn, client, true
+		p.conn, p.owner = conn, true
 	case errors.Is(err, unix.EEXIST):
-		conn.Close() // not client.Close: it would try to unregister the owner
-		owner := fmt.Sprintf("pid %d", st.PID)
-		if comm, err := p.m.cfg.Root.ReadFile("/proc/" + strconv.FormatUint(uint64(st.PID), 10) + "/comm"); err == nil {
+		conn.close()
+		owner := fmt.Sprintf("pid %d", st.pid)
+		if comm, err := p.m.cfg.Root.ReadFile("/proc/" + strconv.FormatUint(uint64(st.pid), 10) + "/comm"); err == nil {
 			owner += " (" + strings.TrimSpace(string(comm)) + ")"
 		}
 		mconn, err := dialAudit(auditReadLogGroup, p.w)
 		if err != nil {
 			return fmt.Errorf("%s owns the audit netlink socket, and listening beside it failed: %w", owner, describeAuditError("join the audit multicast group (needs CAP_AUDIT_READ)", err))
 		}
-		p.conn, p.client = mconn, &libaudit.AuditClient{Netlink: mconn}
+		p.conn = mconn
 		msg := "%s owns the audit netlink socket; listening on the read-only multicast group, so its rules decide what is recorded"
 		if p.m.cfg.AuditAllowConfig {
 			msg += " (--audit_allow_config is ignored: the rules are left to it)"
@@ -232,7 +144,7 @@ func (p *auditPublisher) open() error {
 		p.status(StatusWarning, msg, owner)
 		return nil
 	default:
-		conn.Close()
+		conn.close()
 		return describeAuditError("become the audit daemon", err)
 	}
 	switch {
@@ -240,10 +152,10 @@ func (p *auditPublisher) open() error {
 		if err := p.configure(st); err != nil {
 			p.status(StatusError, "%v; listening with the rules in place", err)
 		}
-	case st.Enabled == 0:
+	case st.enabled == 0:
 		p.status(StatusWarning, "auditing is disabled in the kernel and --audit_allow_config is off: no records will arrive until auditctl -e 1 and rules are loaded")
 	default:
-		if rules, err := client.GetRules(); err == nil && len(rules) == 0 {
+		if rules, err := conn.rules(); err == nil && len(rules) == 0 {
 			p.status(StatusWarning, "no audit rules are loaded and --audit_allow_config is off: process and socket events need rules (auditctl -a exit,always -S execve)")
 		}
 	}
@@ -261,36 +173,23 @@ func describeAuditError(what string, err error) error {
 	return fmt.Errorf("cannot %s: %w", what, err)
 }
 
-// auditArchs names the audit architectures whose syscalls the rules cover:
-// the native one and its 32-bit compat one.
-func auditArchs() [][2]string {
-	switch runtime.GOARCH {
-	case "amd64":
-		return [][2]string{{"b64", "x86_64"}, {"b32", "i386"}}
-	case "arm64":
-		return [][2]string{{"b64", "aarch64"}, {"b32", "arm"}}
-	}
-	return [][2]string{{"b64", ""}}
-}
-
 // configure enables auditing and installs the publisher's rules, saving the
 // kernel's settings for stop to restore, as osquery does with
 // --audit_allow_config.
-func (p *auditPublisher) configure(st *libaudit.AuditStatus) error {
-	if st.Enabled == 2 {
+func (p *auditPublisher) configure(st auditStatus) error {
+	if st.enabled == 2 {
 		return errors.New("the audit configuration is locked (enabled=2, auditctl -e 2): rules cannot be installed")
 	}
-	saved := *st
-	p.saved = &saved
-	c := p.client
-	if err := c.SetEnabled(true, libaudit.WaitForReply); err != nil {
+	p.saved = &st
+	c := p.conn
+	if err := c.set(auditStatus{mask: auditStatusEnabled, enabled: 1}); err != nil {
 		return fmt.Errorf("enable auditing: %w", err)
 	}
-	if err := c.SetBacklogLimit(auditBacklogLimit, libaudit.WaitForReply); err != nil {
+	if err := c.set(auditStatus{mask: auditStatusBacklogLimit, backlogLimit: auditBacklogLimit}); err != nil {
 		return fmt.Errorf("set the audit backlog limit: %w", err)
 	}
-	c.SetBacklogWaitTime(auditBacklogWaitTime, libaudit.WaitForReply) // kernels before 3.14 lack it
-	if err := c.SetFailure(libaudit.SilentOnFailure, libaudit.WaitForReply); err != nil {
+	c.set(auditStatus{mask: auditStatusBacklogWaitTime, backlogWaitTime: auditBacklogWaitTime}) // kernels before 3.14 lack it
+	if err := c.set(auditStatus{mask: auditStatusFailure, failure: auditFailSilent}); err != nil {
 		return fmt.Errorf("set the audit failure mode: %w", err)
 	}
 	var names []string
@@ -300,50 +199,34 @@ func (p *auditPublisher) configure(st *libaudit.AuditStatus) error {
 	if p.opts.sockets {
 		names = append(names, "bind", "connect", "accept", "accept4")
 	}
-	for _, arch := range auditArchs() {
+	archs := auditArchs()
+	if len(names) > 0 && len(archs) == 0 {
+		return fmt.Errorf("no audit syscall table for %s: rules cannot be installed", runtime.GOARCH)
+	}
+	for _, arch := range archs {
 		var syscalls []string
+		var nums []int
 		for _, n := range names {
-			if arch[1] == "" || hasSyscall(arch[1], n) {
+			if num, ok := arch.number(n); ok {
 				syscalls = append(syscalls, n)
+				nums = append(nums, num)
 			}
 		}
-		if len(syscalls) == 0 {
+		if len(nums) == 0 {
 			continue
 		}
-		wf, err := rule.Build(&rule.SyscallRule{
-			Type: rule.AppendSyscallRuleType, List: "exit", Action: "always",
-			Filters:  []rule.FilterSpec{{Type: rule.ValueFilterType, LHS: "arch", Comparator: "=", RHS: arch[0]}},
-			Syscalls: syscalls, Keys: []string{auditRuleKey},
-		})
+		r, err := auditSyscallRule(arch.value, nums, auditRuleKey)
 		if err != nil {
-			return fmt.Errorf("build the %s audit rule: %w", arch[0], err)
+			return fmt.Errorf("build the %s audit rule: %w", arch.name, err)
 		}
-		switch err := c.AddRule(wf); {
-		case err == nil, err.Error() == "rule exists": // ours, left by an agent that did not stop cleanly
-			p.rules = append(p.rules, wf)
+		switch err := c.addRule(r); {
+		case err == nil, errors.Is(err, unix.EEXIST): // ours, left by an agent that did not stop cleanly
+			p.rules = append(p.rules, r)
 		default:
-			return fmt.Errorf("install the %s audit rule (%s): %w", arch[0], strings.Join(syscalls, ","), err)
+			return fmt.Errorf("install the %s audit rule (%s): %w", arch.name, strings.Join(syscalls, ","), err)
 		}
 	}
 	return nil
-}
-
-var (
-	syscallNamesOnce sync.Once
-	syscallNames     map[string]map[string]bool
-)
-
-func hasSyscall(arch, name string) bool {
-	syscallNamesOnce.Do(func() {
-		syscallNames = map[string]map[string]bool{}
-		for a, table := range auparse.AuditSyscalls {
-			syscallNames[a] = map[string]bool{}
-			for _, n := range table {
-				syscallNames[a][n] = true
-			}
-		}
-	})
-	return syscallNames[arch][name]
 }
 
 // run reads records until stop.
@@ -351,7 +234,7 @@ func (p *auditPublisher) run() {
 	asm := newAuditAssembler()
 	var lastLoss time.Time
 	for {
-		msg, err := p.client.Receive(false)
+		msg, err := p.conn.receive()
 		switch {
 		case errors.Is(err, errAuditStopped):
 			return
@@ -367,11 +250,10 @@ func (p *auditPublisher) run() {
 			p.active.Store(false)
 			return
 		}
-		typ := uint16(msg.Type)
-		if !p.wants(typ) {
+		if !p.wants(msg.typ) {
 			continue
 		}
-		rec, err := parseAuditRecord(typ, msg.Data)
+		rec, err := parseAuditRecord(msg.typ, msg.data)
 		if err != nil {
 			continue
 		}
@@ -408,31 +290,44 @@ func (p *auditPublisher) stop() error {
 		p.w.wake()
 		<-p.done
 		defer p.w.close()
-		if p.client == nil {
+		c := p.conn
+		if c == nil {
 			return
 		}
 		var errs []error
 		for _, r := range p.rules {
-			if err := p.client.DeleteRule(r); err != nil {
+			// A rule already gone (auditctl -D) is as good as deleted.
+			if err := c.deleteRule(r); err != nil && !errors.Is(err, unix.ENOENT) {
 				errs = append(errs, fmt.Errorf("delete audit rule: %w", err))
 			}
 		}
 		if s := p.saved; s != nil {
-			c := p.client
+			enabled := uint32(0) // configure ran only when it was 0 or 1
+			if s.enabled == 1 {
+				enabled = 1
+			}
 			errs = append(errs,
-				c.SetBacklogLimit(s.BacklogLimit, libaudit.WaitForReply),
-				c.SetFailure(libaudit.FailureMode(s.Failure), libaudit.WaitForReply),
-				c.SetEnabled(s.Enabled == 1, libaudit.WaitForReply))
-			c.SetBacklogWaitTime(int32(s.BacklogWaitTime), libaudit.WaitForReply)
+				wrapErr("restore the audit backlog limit", c.set(auditStatus{mask: auditStatusBacklogLimit, backlogLimit: s.backlogLimit})),
+				wrapErr("restore the audit failure mode", c.set(auditStatus{mask: auditStatusFailure, failure: s.failure})),
+				wrapErr("restore the audit enabled flag", c.set(auditStatus{mask: auditStatusEnabled, enabled: enabled})))
+			c.set(auditStatus{mask: auditStatusBacklogWaitTime, backlogWaitTime: s.backlogWaitTime})
 		}
 		if p.owner {
-			errs = append(errs, p.client.Close()) // unregisters the audit pid
-		} else {
-			errs = append(errs, p.conn.Close())
+			// Give up the records, as auditd does on exit (pid 0).
+			errs = append(errs, wrapErr("unregister as the audit daemon", c.set(auditStatus{mask: auditStatusPID})))
 		}
+		errs = append(errs, c.close())
 		p.stopErr = errors.Join(errs...)
 	})
 	return p.stopErr
+}
+
+// wrapErr adds what failed to a non-nil error.
+func wrapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // selfExecutable is the agent's own binary as the kernel names it in exe=.

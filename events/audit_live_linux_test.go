@@ -11,29 +11,27 @@ import (
 	"testing"
 	"time"
 
-	libaudit "github.com/elastic/go-libaudit/v2"
-
 	"github.com/osaudit/osaudit/hostfs"
 	"github.com/osaudit/osaudit/table"
 )
 
 // auditKernelState reads what the publisher may change in the kernel.
-func auditKernelState(t *testing.T) (libaudit.AuditStatus, int) {
+func auditKernelState(t *testing.T) (auditStatus, int) {
 	t.Helper()
-	c, err := libaudit.NewAuditClient(nil)
+	c, err := dialAudit(0, nil)
 	if err != nil {
 		t.Skipf("no audit netlink socket: %v", err)
 	}
-	defer c.Close()
-	st, err := c.GetStatus()
+	defer c.close()
+	st, err := c.status()
 	if err != nil {
 		t.Skipf("cannot read the audit status: %v", err)
 	}
-	rules, err := c.GetRules()
+	rules, err := c.rules()
 	if err != nil {
 		t.Skipf("cannot list audit rules: %v", err)
 	}
-	return *st, len(rules)
+	return st, len(rules)
 }
 
 // TestAuditLive runs the audit publisher against the live kernel with
@@ -44,10 +42,10 @@ func TestAuditLive(t *testing.T) {
 		t.Skip("needs root (CAP_AUDIT_CONTROL) to own the audit netlink socket")
 	}
 	before, rulesBefore := auditKernelState(t)
-	if before.PID != 0 {
-		t.Skipf("another process (pid %d, auditd?) owns the audit netlink socket", before.PID)
+	if before.pid != 0 {
+		t.Skipf("another process (pid %d, auditd?) owns the audit netlink socket", before.pid)
 	}
-	if before.Enabled == 2 {
+	if before.enabled == 2 {
 		t.Skip("the kernel's audit configuration is locked (enabled=2)")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -132,8 +130,8 @@ func TestAuditLive(t *testing.T) {
 	}
 	closed = true
 	after, rulesAfter := auditKernelState(t)
-	if after.Enabled != before.Enabled || after.BacklogLimit != before.BacklogLimit || after.Failure != before.Failure ||
-		after.BacklogWaitTime != before.BacklogWaitTime || after.PID != 0 || rulesAfter != rulesBefore {
+	if after.enabled != before.enabled || after.backlogLimit != before.backlogLimit || after.failure != before.failure ||
+		after.backlogWaitTime != before.backlogWaitTime || after.pid != 0 || rulesAfter != rulesBefore {
 		t.Errorf("kernel audit state not restored:\nbefore %+v, %d rules\nafter  %+v, %d rules", before, rulesBefore, after, rulesAfter)
 	}
 }

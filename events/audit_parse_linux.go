@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elastic/go-libaudit/v2/auparse"
-
 	"github.com/osaudit/osaudit/table"
 )
 
@@ -316,18 +314,8 @@ func syscallOf(e *auditEvent) (syscallInfo, bool) {
 	if s, ok := rec.get("success"); ok {
 		success = s == "yes"
 	}
-	return syscallInfo{name: syscallName(rec, num), success: success, exe: auditText(exe), rec: rec}, true
-}
-
-// syscallName names a syscall number for the record's architecture.
-func syscallName(rec *auditRecord, num int64) string {
-	archText, _ := rec.get("arch")
-	arch, err := strconv.ParseUint(archText, 16, 32)
-	if err != nil {
-		return ""
-	}
-	name := auparse.AuditArchNames[auparse.AuditArch(arch)]
-	return auparse.AuditSyscalls[name][int(num)]
+	arch, _ := rec.get("arch")
+	return syscallInfo{name: syscallName(arch, num), success: success, exe: auditText(exe), rec: rec}, true
 }
 
 // rows turns one audit event into rows of process_events, socket_events
@@ -358,14 +346,12 @@ func (o *auditOptions) rows(e auditEvent, uptime int64, emit func(name string, r
 	}
 }
 
-var processSchema = schemaOf(tableProcessEvents)
-
 // processEventRow builds a process_events row from an execve or execveat
 // event: ids from SYSCALL, the command line from EXECVE, the working
 // directory from CWD and the executable's mode and owner from the first
 // PATH record. An event without them is skipped, as osquery skips it.
 func (o *auditOptions) processEventRow(e *auditEvent, sc syscallInfo, uptime int64) (row, bool) {
-	r := processSchema.newRow()
+	r := schemaOf(tableProcessEvents).newRow()
 	rec := sc.rec
 	r.set("uptime", table.Int(uptime))
 	for _, k := range []string{"auid", "uid", "euid", "fsuid", "suid", "gid", "egid", "fsgid", "sgid"} {
@@ -490,8 +476,6 @@ func execveArgs(e *auditEvent) ([]string, bool) {
 	return args, true
 }
 
-var socketSchema = schemaOf(tableSocketEvents)
-
 // Negative exits that socket_events tells apart from failures.
 const (
 	errnoEAGAIN      = 11
@@ -503,7 +487,7 @@ const (
 // in_progress (a non-blocking connect) and no_client (a non-blocking
 // accept with nobody waiting).
 func (o *auditOptions) socketEventRow(e *auditEvent, sc syscallInfo, uptime int64) (row, bool) {
-	r := socketSchema.newRow()
+	r := schemaOf(tableSocketEvents).newRow()
 	rec := sc.rec
 	action := sc.name
 	if action == "accept4" {
@@ -612,13 +596,11 @@ func parseSockaddr(saddr string, r row) (isUnix bool, ok bool) {
 	return false, true
 }
 
-var userSchema = schemaOf(tableUserEvents)
-
 // userEventRow builds a user_events row from one AUDIT_USER_* record. As in
 // osquery, message is the first word of the record's msg='...' (its op=...),
 // and the other columns come from the fields inside msg.
 func userEventRow(rec *auditRecord, uptime int64) row {
-	r := userSchema.newRow()
+	r := schemaOf(tableUserEvents).newRow()
 	r.set("uptime", table.Int(uptime))
 	r.set("type", table.Int(int64(rec.typ)))
 	for _, k := range []string{"uid", "pid", "auid"} {

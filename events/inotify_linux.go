@@ -355,8 +355,6 @@ func (p *inotifyPublisher) handle(ev inotifyEvent) {
 	}
 }
 
-var fileSchema = schemaOf(tableFileEvents)
-
 // fileInfo is what file_events adds to an event from the file itself.
 type fileInfo struct {
 	statOK                bool
@@ -404,7 +402,7 @@ func decorateFile(root *hostfs.Root, p string, wantHash bool) *fileInfo {
 // hashed, -1 when hashing was wanted but failed (the file is gone, not
 // regular or too large) and 0 when not wanted, as osquery writes it.
 func fileEventRow(target, category, action string, cookie uint32, info *fileInfo, hash bool) row {
-	r := fileSchema.newRow()
+	r := schemaOf(tableFileEvents).newRow()
 	r.set("target_path", table.Text(target))
 	r.set("category", table.Text(category))
 	r.set("action", table.Text(action))

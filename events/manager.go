@@ -124,7 +124,7 @@ func New(cfg Config) *Manager {
 	m := &Manager{cfg: cfg}
 	m.makePublishers = m.newPublishers
 	m.store = NewStore(StoreConfig{Max: cfg.EventsMax, Expiry: cfg.EventsExpiry, Now: cfg.Now, Status: cfg.Status})
-	for _, s := range schemas {
+	for _, s := range schemas() {
 		if !eventsSupported {
 			break
 		}

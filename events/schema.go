@@ -3,6 +3,7 @@ package events
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/osaudit/osaudit/table"
 )
@@ -33,21 +34,25 @@ type schema struct {
 	index     map[string]int
 }
 
-var schemas = []*schema{
-	newSchema(tableFileEvents, publisherInotify, "target_path", "category", "action", "transaction_id", "inode",
-		"uid", "gid", "mode", "size", "atime", "mtime", "ctime", "md5", "sha1", "sha256", "hashed", "time", "eid"),
-	newSchema(tableHardwareEvents, publisherUdev, "action", "path", "type", "driver", "vendor", "vendor_id",
-		"model", "model_id", "serial", "revision", "time", "eid"),
-	newSchema(tableProcessEvents, publisherAudit, "pid", "path", "mode", "cmdline", "cmdline_size", "env",
-		"env_count", "env_size", "cwd", "auid", "uid", "euid", "gid", "egid", "owner_uid", "owner_gid", "atime",
-		"mtime", "ctime", "btime", "overflows", "parent", "time", "uptime", "eid", "fsuid", "suid", "fsgid", "sgid",
-		"syscall"),
-	newSchema(tableSocketEvents, publisherAudit, "action", "pid", "path", "fd", "auid", "family", "protocol",
-		"local_address", "remote_address", "local_port", "remote_port", "socket", "time", "uptime", "eid",
-		"success", "status"),
-	newSchema(tableUserEvents, publisherAudit, "uid", "auid", "pid", "message", "type", "path", "address",
-		"terminal", "time", "uptime", "eid"),
-}
+// schemas are the event tables' layouts, built on first use: a process
+// that runs no publisher and reads no event table pays nothing for them.
+var schemas = sync.OnceValue(func() []*schema {
+	return []*schema{
+		newSchema(tableFileEvents, publisherInotify, "target_path", "category", "action", "transaction_id", "inode",
+			"uid", "gid", "mode", "size", "atime", "mtime", "ctime", "md5", "sha1", "sha256", "hashed", "time", "eid"),
+		newSchema(tableHardwareEvents, publisherUdev, "action", "path", "type", "driver", "vendor", "vendor_id",
+			"model", "model_id", "serial", "revision", "time", "eid"),
+		newSchema(tableProcessEvents, publisherAudit, "pid", "path", "mode", "cmdline", "cmdline_size", "env",
+			"env_count", "env_size", "cwd", "auid", "uid", "euid", "gid", "egid", "owner_uid", "owner_gid", "atime",
+			"mtime", "ctime", "btime", "overflows", "parent", "time", "uptime", "eid", "fsuid", "suid", "fsgid", "sgid",
+			"syscall"),
+		newSchema(tableSocketEvents, publisherAudit, "action", "pid", "path", "fd", "auid", "family", "protocol",
+			"local_address", "remote_address", "local_port", "remote_port", "socket", "time", "uptime", "eid",
+			"success", "status"),
+		newSchema(tableUserEvents, publisherAudit, "uid", "auid", "pid", "message", "type", "path", "address",
+			"terminal", "time", "uptime", "eid"),
+	}
+})
 
 func newSchema(name, publisher string, cols ...string) *schema {
 	s := &schema{name: name, publisher: publisher, cols: cols, index: map[string]int{}}
@@ -58,7 +63,7 @@ func newSchema(name, publisher string, cols ...string) *schema {
 }
 
 func schemaOf(name string) *schema {
-	for _, s := range schemas {
+	for _, s := range schemas() {
 		if s.name == name {
 			return s
 		}

@@ -211,8 +211,6 @@ func parseUevent(b []byte) (map[string]string, error) {
 	return out, nil
 }
 
-var hardwareSchema = schemaOf(tableHardwareEvents)
-
 // hardwareEventRow builds a hardware_events row as osquery's subscriber
 // does: devices without a type, or with neither a device node nor a driver,
 // or with neither a node nor a model name, are left out, as are the types
@@ -220,7 +218,7 @@ var hardwareSchema = schemaOf(tableHardwareEvents)
 // database properties; their vendor and model ids come from PRODUCT (USB)
 // or PCI_ID instead.
 func hardwareEventRow(props map[string]string, disabledTypes []string) (row, bool) {
-	r := hardwareSchema.newRow()
+	r := schemaOf(tableHardwareEvents).newRow()
 	devtype := props["DEVTYPE"]
 	devnode := props["DEVNAME"]
 	if devnode != "" && !strings.HasPrefix(devnode, "/") {
