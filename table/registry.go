@@ -2,43 +2,74 @@ package table
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"sync"
 )
 
 var registry = struct {
-	sync.RWMutex
-	byName map[string]*Table // names and aliases
-	tables []*Table
-	sorted bool
-}{byName: map[string]*Table{}}
+	sync.Mutex
+	builders map[string]func() *Table // by table name
+	built    map[string]*Table        // by name and, once all are built, alias
+	all      bool                     // every table is built
+}{builders: map[string]func() *Table{}, built: map[string]*Table{}}
 
-// Register adds a table to the registry. Tables call it from init(); a
-// duplicate name is a programming error and panics. The definition itself
-// is validated when an engine first serves the table (and by the tests), so
-// that a process pays only for the tables it queries.
-func Register(t *Table) {
-	if t.Name == "" {
-		panic("table: Register of a table without a name")
-	}
+// Register adds a table to the registry under its name, with the function
+// that builds its definition. Tables call it from init(); a duplicate name
+// is a programming error and panics. Definitions are built (and validated
+// by the engine) on first use, so that a one-shot query pays only for the
+// tables it names.
+func Register(name string, build func() *Table) {
 	registry.Lock()
 	defer registry.Unlock()
-	for _, n := range append([]string{t.Name}, t.Aliases...) {
-		if _, dup := registry.byName[n]; dup {
-			panic(fmt.Sprintf("table: %q registered twice", n))
-		}
-		registry.byName[n] = t
+	if _, dup := registry.builders[name]; dup || name == "" {
+		panic(fmt.Sprintf("table: %q registered twice or without a name", name))
 	}
-	registry.tables = append(registry.tables, t)
-	registry.sorted = false
+	registry.builders[name] = build
+}
+
+// buildLocked builds one registered table.
+func buildLocked(name string) (*Table, bool) {
+	if t, ok := registry.built[name]; ok {
+		return t, true
+	}
+	build, ok := registry.builders[name]
+	if !ok {
+		return nil, false
+	}
+	t := build()
+	if t.Name != name {
+		panic(fmt.Sprintf("table: %q registered, %q built", name, t.Name))
+	}
+	registry.built[name] = t
+	return t, true
+}
+
+// buildAllLocked builds every table and indexes the aliases.
+func buildAllLocked() {
+	if registry.all {
+		return
+	}
+	for name := range registry.builders {
+		t, _ := buildLocked(name)
+		for _, a := range t.Aliases {
+			if other, dup := registry.built[a]; dup && other != t {
+				panic(fmt.Sprintf("table: alias %q of %s is taken", a, name))
+			}
+			registry.built[a] = t
+		}
+	}
+	registry.all = true
 }
 
 // Lookup finds a table by name or alias.
 func Lookup(name string) (*Table, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	t, ok := registry.byName[name]
+	registry.Lock()
+	defer registry.Unlock()
+	if t, ok := buildLocked(name); ok {
+		return t, true
+	}
+	buildAllLocked() // an alias, or nothing: only then build them all
+	t, ok := registry.built[name]
 	return t, ok
 }
 
@@ -46,19 +77,22 @@ func Lookup(name string) (*Table, bool) {
 func All() []*Table {
 	registry.Lock()
 	defer registry.Unlock()
-	if !registry.sorted {
-		sort.Slice(registry.tables, func(i, j int) bool { return registry.tables[i].Name < registry.tables[j].Name })
-		registry.sorted = true
+	buildAllLocked()
+	out := make([]*Table, 0, len(registry.builders))
+	for name := range registry.builders {
+		out = append(out, registry.built[name])
 	}
-	return slices.Clone(registry.tables)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // Names returns every registered table name and alias, sorted.
 func Names() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	out := make([]string, 0, len(registry.byName))
-	for n := range registry.byName {
+	registry.Lock()
+	defer registry.Unlock()
+	buildAllLocked()
+	out := make([]string, 0, len(registry.built))
+	for n := range registry.built {
 		out = append(out, n)
 	}
 	sort.Strings(out)

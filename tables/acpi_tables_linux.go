@@ -12,16 +12,18 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "acpi_tables",
-		Description: "Firmware ACPI functional table common metadata and content. Not available on ARM architectures.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.IntegerColumn("size"),
-			table.TextColumn("md5").WithCollate("nocase"),
-		},
-		Generate: genACPITables,
+	table.Register("acpi_tables", func() *table.Table {
+		return &table.Table{
+			Name:        "acpi_tables",
+			Description: "Firmware ACPI functional table common metadata and content. Not available on ARM architectures.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.IntegerColumn("size"),
+				table.TextColumn("md5").WithCollate("nocase"),
+			},
+			Generate: genACPITables,
+		}
 	})
 }
 

@@ -12,22 +12,24 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "apt_sources",
-		Description: "Current list of APT repositories or software channels.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("source"),
-			table.TextColumn("base_uri"),
-			table.TextColumn("release"),
-			table.TextColumn("version").WithCollate("version_dpkg"),
-			table.TextColumn("maintainer"),
-			table.TextColumn("components"),
-			table.TextColumn("architectures"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genAptSources,
+	table.Register("apt_sources", func() *table.Table {
+		return &table.Table{
+			Name:        "apt_sources",
+			Description: "Current list of APT repositories or software channels.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("source"),
+				table.TextColumn("base_uri"),
+				table.TextColumn("release"),
+				table.TextColumn("version").WithCollate("version_dpkg"),
+				table.TextColumn("maintainer"),
+				table.TextColumn("components"),
+				table.TextColumn("architectures"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genAptSources,
+		}
 	})
 }
 

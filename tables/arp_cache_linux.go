@@ -9,17 +9,19 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "arp_cache",
-		Description: "Address resolution cache, both static and dynamic (from ARP, NDP).",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("address"),
-			table.TextColumn("mac").WithCollate("nocase"),
-			table.TextColumn("interface"),
-			table.TextColumn("permanent"),
-		},
-		Generate: genArpCache,
+	table.Register("arp_cache", func() *table.Table {
+		return &table.Table{
+			Name:        "arp_cache",
+			Description: "Address resolution cache, both static and dynamic (from ARP, NDP).",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("address"),
+				table.TextColumn("mac").WithCollate("nocase"),
+				table.TextColumn("interface"),
+				table.TextColumn("permanent"),
+			},
+			Generate: genArpCache,
+		}
 	})
 }
 

@@ -7,21 +7,23 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "authorized_keys",
-		Description: "A line-delimited authorized_keys table.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.UserData,
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Additional),
-			table.TextColumn("algorithm"),
-			table.TextColumn("key"),
-			table.TextColumn("options"),
-			table.TextColumn("comment"),
-			table.TextColumn("key_file"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genAuthorizedKeys,
+	table.Register("authorized_keys", func() *table.Table {
+		return &table.Table{
+			Name:        "authorized_keys",
+			Description: "A line-delimited authorized_keys table.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.UserData,
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Additional),
+				table.TextColumn("algorithm"),
+				table.TextColumn("key"),
+				table.TextColumn("options"),
+				table.TextColumn("comment"),
+				table.TextColumn("key_file"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genAuthorizedKeys,
+		}
 	})
 }
 

@@ -11,23 +11,25 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "block_devices",
-		Description: "Block (buffered access) device file nodes: disks, ramdisks, and DMG containers.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name", table.Index),
-			table.TextColumn("parent"),
-			table.TextColumn("vendor"),
-			table.TextColumn("model"),
-			table.TextColumn("serial"),
-			table.BigIntColumn("size"),
-			table.IntegerColumn("block_size"),
-			table.TextColumn("uuid").WithCollate("nocase"),
-			table.TextColumn("type"),
-			table.TextColumn("label"),
-		},
-		Generate: genBlockDevices,
+	table.Register("block_devices", func() *table.Table {
+		return &table.Table{
+			Name:        "block_devices",
+			Description: "Block (buffered access) device file nodes: disks, ramdisks, and DMG containers.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name", table.Index),
+				table.TextColumn("parent"),
+				table.TextColumn("vendor"),
+				table.TextColumn("model"),
+				table.TextColumn("serial"),
+				table.BigIntColumn("size"),
+				table.IntegerColumn("block_size"),
+				table.TextColumn("uuid").WithCollate("nocase"),
+				table.TextColumn("type"),
+				table.TextColumn("label"),
+			},
+			Generate: genBlockDevices,
+		}
 	})
 }
 

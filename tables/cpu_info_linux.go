@@ -11,24 +11,26 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "cpu_info",
-		Description: "Retrieve cpu hardware info of the machine.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("device_id"),
-			table.TextColumn("model"),
-			table.TextColumn("manufacturer"),
-			table.TextColumn("processor_type"),
-			table.IntegerColumn("cpu_status"),
-			table.TextColumn("number_of_cores"),
-			table.IntegerColumn("logical_processors"),
-			table.TextColumn("address_width"),
-			table.IntegerColumn("current_clock_speed"),
-			table.IntegerColumn("max_clock_speed"),
-			table.TextColumn("socket_designation"),
-		},
-		Generate: genCPUInfo,
+	table.Register("cpu_info", func() *table.Table {
+		return &table.Table{
+			Name:        "cpu_info",
+			Description: "Retrieve cpu hardware info of the machine.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("device_id"),
+				table.TextColumn("model"),
+				table.TextColumn("manufacturer"),
+				table.TextColumn("processor_type"),
+				table.IntegerColumn("cpu_status"),
+				table.TextColumn("number_of_cores"),
+				table.IntegerColumn("logical_processors"),
+				table.TextColumn("address_width"),
+				table.IntegerColumn("current_clock_speed"),
+				table.IntegerColumn("max_clock_speed"),
+				table.TextColumn("socket_designation"),
+			},
+			Generate: genCPUInfo,
+		}
 	})
 }
 

@@ -8,24 +8,26 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "cpu_time",
-		Description: "Displays information from /proc/stat file about the time the cpu cores spent in different parts of the system.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("core"),
-			table.BigIntColumn("user"),
-			table.BigIntColumn("nice"),
-			table.BigIntColumn("system"),
-			table.BigIntColumn("idle"),
-			table.BigIntColumn("iowait"),
-			table.BigIntColumn("irq"),
-			table.BigIntColumn("softirq"),
-			table.BigIntColumn("steal"),
-			table.BigIntColumn("guest"),
-			table.BigIntColumn("guest_nice"),
-		},
-		Generate: genCPUTime,
+	table.Register("cpu_time", func() *table.Table {
+		return &table.Table{
+			Name:        "cpu_time",
+			Description: "Displays information from /proc/stat file about the time the cpu cores spent in different parts of the system.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("core"),
+				table.BigIntColumn("user"),
+				table.BigIntColumn("nice"),
+				table.BigIntColumn("system"),
+				table.BigIntColumn("idle"),
+				table.BigIntColumn("iowait"),
+				table.BigIntColumn("irq"),
+				table.BigIntColumn("softirq"),
+				table.BigIntColumn("steal"),
+				table.BigIntColumn("guest"),
+				table.BigIntColumn("guest_nice"),
+			},
+			Generate: genCPUTime,
+		}
 	})
 }
 

@@ -238,18 +238,20 @@ func cpuidRows(d cpuidDump) (rows []cpuidRow, missing []cpuidLeaf) {
 
 // cpuidTable is the cpuid table's definition; it is registered only where
 // osquery has it (x86-64, see cpuid_linux_amd64.go).
-var cpuidTable = &table.Table{
-	Name:        "cpuid",
-	Description: "Useful CPU features from the cpuid ASM call.",
-	Platforms:   []string{"linux"},
-	Columns: []table.Column{
-		table.TextColumn("feature"),
-		table.TextColumn("value"),
-		table.TextColumn("output_register"),
-		table.IntegerColumn("output_bit"),
-		table.TextColumn("input_eax"),
-	},
-	Generate: genCPUID,
+func cpuidTable() *table.Table {
+	return &table.Table{
+		Name:        "cpuid",
+		Description: "Useful CPU features from the cpuid ASM call.",
+		Platforms:   []string{"linux"},
+		Columns: []table.Column{
+			table.TextColumn("feature"),
+			table.TextColumn("value"),
+			table.TextColumn("output_register"),
+			table.IntegerColumn("output_bit"),
+			table.TextColumn("input_eax"),
+		},
+		Generate: genCPUID,
+	}
 }
 
 func genCPUID(q *table.Query, yield func(table.Row) bool) error {

@@ -4,7 +4,7 @@ import "github.com/osaudit/osaudit/table"
 
 // osquery builds its cpuid table only for x86-64 (specs/CMakeLists.txt), so
 // osaudit registers it only here.
-func init() { table.Register(cpuidTable) }
+func init() { table.Register("cpuid", cpuidTable) }
 
 // cpuidInstruction executes CPUID with EAX=eaxArg and ECX=ecxArg
 // (cpuid_linux_amd64.s).

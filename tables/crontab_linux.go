@@ -12,23 +12,25 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "crontab",
-		Description: "Line parsed values from system and user cron/tab.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("event"),
-			table.TextColumn("minute"),
-			table.TextColumn("hour"),
-			table.TextColumn("day_of_month"),
-			table.TextColumn("month"),
-			table.TextColumn("day_of_week"),
-			table.TextColumn("command"),
-			table.TextColumn("path"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genCrontab,
+	table.Register("crontab", func() *table.Table {
+		return &table.Table{
+			Name:        "crontab",
+			Description: "Line parsed values from system and user cron/tab.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("event"),
+				table.TextColumn("minute"),
+				table.TextColumn("hour"),
+				table.TextColumn("day_of_month"),
+				table.TextColumn("month"),
+				table.TextColumn("day_of_week"),
+				table.TextColumn("command"),
+				table.TextColumn("path"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genCrontab,
+		}
 	})
 }
 

@@ -13,27 +13,29 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "deb_packages",
-		Description: "The installed DEB package database.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("version").WithCollate("version_dpkg"),
-			table.TextColumn("source"),
-			table.BigIntColumn("size"),
-			table.TextColumn("arch"),
-			table.TextColumn("revision"),
-			table.TextColumn("status"),
-			table.TextColumn("maintainer"),
-			table.TextColumn("section"),
-			table.TextColumn("priority"),
-			table.TextColumn("admindir", table.Additional, table.Optimized),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-			table.TextColumn("mount_namespace_id", table.Hidden),
-		},
-		Generate: genDebPackages,
+	table.Register("deb_packages", func() *table.Table {
+		return &table.Table{
+			Name:        "deb_packages",
+			Description: "The installed DEB package database.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("version").WithCollate("version_dpkg"),
+				table.TextColumn("source"),
+				table.BigIntColumn("size"),
+				table.TextColumn("arch"),
+				table.TextColumn("revision"),
+				table.TextColumn("status"),
+				table.TextColumn("maintainer"),
+				table.TextColumn("section"),
+				table.TextColumn("priority"),
+				table.TextColumn("admindir", table.Additional, table.Optimized),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+				table.TextColumn("mount_namespace_id", table.Hidden),
+			},
+			Generate: genDebPackages,
+		}
 	})
 }
 

@@ -14,18 +14,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "disk_encryption",
-		Description: "Disk encryption status and information.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name", table.Index),
-			table.TextColumn("uuid").WithCollate("nocase"),
-			table.IntegerColumn("encrypted"),
-			table.TextColumn("type"),
-			table.TextColumn("encryption_status"),
-		},
-		Generate: genDiskEncryption,
+	table.Register("disk_encryption", func() *table.Table {
+		return &table.Table{
+			Name:        "disk_encryption",
+			Description: "Disk encryption status and information.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name", table.Index),
+				table.TextColumn("uuid").WithCollate("nocase"),
+				table.IntegerColumn("encrypted"),
+				table.TextColumn("type"),
+				table.TextColumn("encryption_status"),
+			},
+			Generate: genDiskEncryption,
+		}
 	})
 }
 

@@ -10,19 +10,21 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "dns_resolvers",
-		Description: "Resolvers used by this host. Note: On Windows this data is available in the interface_details table.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("id"),
-			table.TextColumn("type"),
-			table.TextColumn("address"),
-			table.TextColumn("netmask"),
-			table.BigIntColumn("options"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genDNSResolvers,
+	table.Register("dns_resolvers", func() *table.Table {
+		return &table.Table{
+			Name:        "dns_resolvers",
+			Description: "Resolvers used by this host. Note: On Windows this data is available in the interface_details table.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("id"),
+				table.TextColumn("type"),
+				table.TextColumn("address"),
+				table.TextColumn("netmask"),
+				table.BigIntColumn("options"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genDNSResolvers,
+		}
 	})
 }
 

@@ -8,18 +8,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "etc_hosts",
-		Description: "Line-parsed /etc/hosts.",
-		Aliases:     []string{"hosts"},
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("address"),
-			table.TextColumn("hostnames"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genEtcHosts,
+	table.Register("etc_hosts", func() *table.Table {
+		return &table.Table{
+			Name:        "etc_hosts",
+			Description: "Line-parsed /etc/hosts.",
+			Aliases:     []string{"hosts"},
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("address"),
+				table.TextColumn("hostnames"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genEtcHosts,
+		}
 	})
 }
 

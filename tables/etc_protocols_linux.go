@@ -8,18 +8,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "etc_protocols",
-		Description: "Line-parsed /etc/protocols.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.IntegerColumn("number"),
-			table.TextColumn("alias"),
-			table.TextColumn("comment"),
-		},
-		Generate: genEtcProtocols,
+	table.Register("etc_protocols", func() *table.Table {
+		return &table.Table{
+			Name:        "etc_protocols",
+			Description: "Line-parsed /etc/protocols.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.IntegerColumn("number"),
+				table.TextColumn("alias"),
+				table.TextColumn("comment"),
+			},
+			Generate: genEtcProtocols,
+		}
 	})
 }
 

@@ -8,19 +8,21 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "etc_services",
-		Description: "Line-parsed /etc/services.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.IntegerColumn("port"),
-			table.TextColumn("protocol"),
-			table.TextColumn("aliases"),
-			table.TextColumn("comment"),
-		},
-		Generate: genEtcServices,
+	table.Register("etc_services", func() *table.Table {
+		return &table.Table{
+			Name:        "etc_services",
+			Description: "Line-parsed /etc/services.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.IntegerColumn("port"),
+				table.TextColumn("protocol"),
+				table.TextColumn("aliases"),
+				table.TextColumn("comment"),
+			},
+			Generate: genEtcServices,
+		}
 	})
 }
 

@@ -7,34 +7,36 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "file",
-		Description: "Interactive filesystem attributes and metadata.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.TextColumn("path", table.Index, table.Required, table.Optimized),
-			table.TextColumn("directory", table.Required, table.Optimized),
-			table.TextColumn("filename"),
-			table.BigIntColumn("inode"),
-			table.BigIntColumn("uid"),
-			table.BigIntColumn("gid"),
-			table.TextColumn("mode"),
-			table.BigIntColumn("device"),
-			table.BigIntColumn("size"),
-			table.IntegerColumn("block_size"),
-			table.BigIntColumn("atime"),
-			table.BigIntColumn("mtime"),
-			table.BigIntColumn("ctime"),
-			table.BigIntColumn("btime"),
-			table.IntegerColumn("hard_links"),
-			table.IntegerColumn("symlink"),
-			table.TextColumn("type"),
-			table.TextColumn("symlink_target_path"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-			table.TextColumn("mount_namespace_id", table.Hidden),
-		},
-		Generate: genFile,
+	table.Register("file", func() *table.Table {
+		return &table.Table{
+			Name:        "file",
+			Description: "Interactive filesystem attributes and metadata.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.TextColumn("path", table.Index, table.Required, table.Optimized),
+				table.TextColumn("directory", table.Required, table.Optimized),
+				table.TextColumn("filename"),
+				table.BigIntColumn("inode"),
+				table.BigIntColumn("uid"),
+				table.BigIntColumn("gid"),
+				table.TextColumn("mode"),
+				table.BigIntColumn("device"),
+				table.BigIntColumn("size"),
+				table.IntegerColumn("block_size"),
+				table.BigIntColumn("atime"),
+				table.BigIntColumn("mtime"),
+				table.BigIntColumn("ctime"),
+				table.BigIntColumn("btime"),
+				table.IntegerColumn("hard_links"),
+				table.IntegerColumn("symlink"),
+				table.TextColumn("type"),
+				table.TextColumn("symlink_target_path"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+				table.TextColumn("mount_namespace_id", table.Hidden),
+			},
+			Generate: genFile,
+		}
 	})
 }
 

@@ -10,28 +10,30 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "firefox_addons",
-		Description: "Firefox browser extensions, webapps, and addons.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.UserData,
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Additional, table.Optimized),
-			table.TextColumn("name"),
-			table.TextColumn("identifier", table.Index),
-			table.TextColumn("creator"),
-			table.TextColumn("type"),
-			table.TextColumn("version").WithCollate("version"),
-			table.TextColumn("description"),
-			table.TextColumn("source_url"),
-			table.IntegerColumn("visible"),
-			table.IntegerColumn("active"),
-			table.IntegerColumn("disabled"),
-			table.IntegerColumn("autoupdate"),
-			table.TextColumn("location"),
-			table.TextColumn("path"),
-		},
-		Generate: genFirefoxAddons,
+	table.Register("firefox_addons", func() *table.Table {
+		return &table.Table{
+			Name:        "firefox_addons",
+			Description: "Firefox browser extensions, webapps, and addons.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.UserData,
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Additional, table.Optimized),
+				table.TextColumn("name"),
+				table.TextColumn("identifier", table.Index),
+				table.TextColumn("creator"),
+				table.TextColumn("type"),
+				table.TextColumn("version").WithCollate("version"),
+				table.TextColumn("description"),
+				table.TextColumn("source_url"),
+				table.IntegerColumn("visible"),
+				table.IntegerColumn("active"),
+				table.IntegerColumn("disabled"),
+				table.IntegerColumn("autoupdate"),
+				table.TextColumn("location"),
+				table.TextColumn("path"),
+			},
+			Generate: genFirefoxAddons,
+		}
 	})
 }
 

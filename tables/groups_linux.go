@@ -5,17 +5,19 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "groups",
-		Description: "Local system groups.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.BigIntColumn("gid", table.Index),
-			table.BigIntColumn("gid_signed"),
-			table.TextColumn("groupname"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genGroups,
+	table.Register("groups", func() *table.Table {
+		return &table.Table{
+			Name:        "groups",
+			Description: "Local system groups.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.BigIntColumn("gid", table.Index),
+				table.BigIntColumn("gid_signed"),
+				table.TextColumn("groupname"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genGroups,
+		}
 	})
 }
 

@@ -16,20 +16,22 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "hash",
-		Description: "Filesystem hash data.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("path", table.Index, table.Required, table.Optimized),
-			table.TextColumn("directory", table.Required, table.Optimized),
-			table.TextColumn("md5").WithCollate("nocase"),
-			table.TextColumn("sha1").WithCollate("nocase"),
-			table.TextColumn("sha256").WithCollate("nocase"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-			table.TextColumn("mount_namespace_id", table.Hidden),
-		},
-		Generate: genHash,
+	table.Register("hash", func() *table.Table {
+		return &table.Table{
+			Name:        "hash",
+			Description: "Filesystem hash data.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("path", table.Index, table.Required, table.Optimized),
+				table.TextColumn("directory", table.Required, table.Optimized),
+				table.TextColumn("md5").WithCollate("nocase"),
+				table.TextColumn("sha1").WithCollate("nocase"),
+				table.TextColumn("sha256").WithCollate("nocase"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+				table.TextColumn("mount_namespace_id", table.Hidden),
+			},
+			Generate: genHash,
+		}
 	})
 }
 

@@ -10,20 +10,22 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "interface_addresses",
-		Description: "Network interfaces and relevant metadata.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("interface"),
-			table.TextColumn("address"),
-			table.TextColumn("mask"),
-			table.TextColumn("broadcast"),
-			table.TextColumn("point_to_point"),
-			table.TextColumn("type"),
-		},
-		Generate: genInterfaceAddresses,
+	table.Register("interface_addresses", func() *table.Table {
+		return &table.Table{
+			Name:        "interface_addresses",
+			Description: "Network interfaces and relevant metadata.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("interface"),
+				table.TextColumn("address"),
+				table.TextColumn("mask"),
+				table.TextColumn("broadcast"),
+				table.TextColumn("point_to_point"),
+				table.TextColumn("type"),
+			},
+			Generate: genInterfaceAddresses,
+		}
 	})
 }
 

@@ -12,32 +12,34 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "interface_details",
-		Description: "Detailed information and stats of network interfaces.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("interface"),
-			table.TextColumn("mac").WithCollate("nocase"),
-			table.IntegerColumn("type"),
-			table.IntegerColumn("mtu"),
-			table.IntegerColumn("metric"),
-			table.IntegerColumn("flags"),
-			table.BigIntColumn("ipackets"),
-			table.BigIntColumn("opackets"),
-			table.BigIntColumn("ibytes"),
-			table.BigIntColumn("obytes"),
-			table.BigIntColumn("ierrors"),
-			table.BigIntColumn("oerrors"),
-			table.BigIntColumn("idrops"),
-			table.BigIntColumn("odrops"),
-			table.BigIntColumn("collisions"),
-			table.BigIntColumn("last_change"),
-			table.BigIntColumn("link_speed"),
-			table.TextColumn("pci_slot"),
-		},
-		Generate: genInterfaceDetails,
+	table.Register("interface_details", func() *table.Table {
+		return &table.Table{
+			Name:        "interface_details",
+			Description: "Detailed information and stats of network interfaces.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("interface"),
+				table.TextColumn("mac").WithCollate("nocase"),
+				table.IntegerColumn("type"),
+				table.IntegerColumn("mtu"),
+				table.IntegerColumn("metric"),
+				table.IntegerColumn("flags"),
+				table.BigIntColumn("ipackets"),
+				table.BigIntColumn("opackets"),
+				table.BigIntColumn("ibytes"),
+				table.BigIntColumn("obytes"),
+				table.BigIntColumn("ierrors"),
+				table.BigIntColumn("oerrors"),
+				table.BigIntColumn("idrops"),
+				table.BigIntColumn("odrops"),
+				table.BigIntColumn("collisions"),
+				table.BigIntColumn("last_change"),
+				table.BigIntColumn("link_speed"),
+				table.TextColumn("pci_slot"),
+			},
+			Generate: genInterfaceDetails,
+		}
 	})
 }
 

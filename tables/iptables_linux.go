@@ -14,31 +14,33 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "iptables",
-		Description: "Linux IP packet filtering and NAT tool.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("filter_name"),
-			table.TextColumn("chain"),
-			table.TextColumn("policy"),
-			table.TextColumn("target"),
-			table.IntegerColumn("protocol"),
-			table.TextColumn("src_port"),
-			table.TextColumn("dst_port"),
-			table.TextColumn("src_ip"),
-			table.TextColumn("src_mask"),
-			table.TextColumn("iniface"),
-			table.TextColumn("iniface_mask"),
-			table.TextColumn("dst_ip"),
-			table.TextColumn("dst_mask"),
-			table.TextColumn("outiface"),
-			table.TextColumn("outiface_mask"),
-			table.TextColumn("match"),
-			table.IntegerColumn("packets"),
-			table.IntegerColumn("bytes"),
-		},
-		Generate: genIptables,
+	table.Register("iptables", func() *table.Table {
+		return &table.Table{
+			Name:        "iptables",
+			Description: "Linux IP packet filtering and NAT tool.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("filter_name"),
+				table.TextColumn("chain"),
+				table.TextColumn("policy"),
+				table.TextColumn("target"),
+				table.IntegerColumn("protocol"),
+				table.TextColumn("src_port"),
+				table.TextColumn("dst_port"),
+				table.TextColumn("src_ip"),
+				table.TextColumn("src_mask"),
+				table.TextColumn("iniface"),
+				table.TextColumn("iniface_mask"),
+				table.TextColumn("dst_ip"),
+				table.TextColumn("dst_mask"),
+				table.TextColumn("outiface"),
+				table.TextColumn("outiface_mask"),
+				table.TextColumn("match"),
+				table.IntegerColumn("packets"),
+				table.IntegerColumn("bytes"),
+			},
+			Generate: genIptables,
+		}
 	})
 }
 

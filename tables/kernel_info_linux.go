@@ -8,18 +8,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "kernel_info",
-		Description: "Basic active kernel information.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("version").WithCollate("version"),
-			table.TextColumn("arguments"),
-			table.TextColumn("path"),
-			table.TextColumn("device"),
-		},
-		Generate: genKernelInfo,
+	table.Register("kernel_info", func() *table.Table {
+		return &table.Table{
+			Name:        "kernel_info",
+			Description: "Basic active kernel information.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("version").WithCollate("version"),
+				table.TextColumn("arguments"),
+				table.TextColumn("path"),
+				table.TextColumn("device"),
+			},
+			Generate: genKernelInfo,
+		}
 	})
 }
 

@@ -7,18 +7,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "kernel_modules",
-		Description: "Linux kernel modules both loaded and within the load search path.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.BigIntColumn("size"),
-			table.TextColumn("used_by"),
-			table.TextColumn("status"),
-			table.TextColumn("address"),
-		},
-		Generate: genKernelModules,
+	table.Register("kernel_modules", func() *table.Table {
+		return &table.Table{
+			Name:        "kernel_modules",
+			Description: "Linux kernel modules both loaded and within the load search path.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.BigIntColumn("size"),
+				table.TextColumn("used_by"),
+				table.TextColumn("status"),
+				table.TextColumn("address"),
+			},
+			Generate: genKernelModules,
+		}
 	})
 }
 

@@ -5,17 +5,19 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "known_hosts",
-		Description: "A line-delimited known_hosts table.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.UserData,
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Index, table.Optimized),
-			table.TextColumn("key"),
-			table.TextColumn("key_file"),
-		},
-		Generate: genKnownHosts,
+	table.Register("known_hosts", func() *table.Table {
+		return &table.Table{
+			Name:        "known_hosts",
+			Description: "A line-delimited known_hosts table.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.UserData,
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Index, table.Optimized),
+				table.TextColumn("key"),
+				table.TextColumn("key_file"),
+			},
+			Generate: genKnownHosts,
+		}
 	})
 }
 

@@ -7,21 +7,23 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "last",
-		Description: "System logins and logouts.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("username"),
-			table.TextColumn("tty"),
-			table.IntegerColumn("pid"),
-			table.IntegerColumn("type"),
-			table.TextColumn("type_name"),
-			table.IntegerColumn("time"),
-			table.TextColumn("host"),
-		},
-		Generate: genLast,
+	table.Register("last", func() *table.Table {
+		return &table.Table{
+			Name:        "last",
+			Description: "System logins and logouts.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("username"),
+				table.TextColumn("tty"),
+				table.IntegerColumn("pid"),
+				table.IntegerColumn("type"),
+				table.TextColumn("type_name"),
+				table.IntegerColumn("time"),
+				table.TextColumn("host"),
+			},
+			Generate: genLast,
+		}
 	})
 }
 

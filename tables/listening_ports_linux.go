@@ -7,23 +7,25 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "listening_ports",
-		Description: "Processes with listening (bound) network sockets/ports.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.IntegerColumn("pid"),
-			table.IntegerColumn("port"),
-			table.IntegerColumn("protocol"),
-			table.IntegerColumn("family"),
-			table.TextColumn("address"),
-			table.BigIntColumn("fd"),
-			table.BigIntColumn("socket"),
-			table.TextColumn("path"),
-			table.TextColumn("net_namespace"),
-		},
-		Generate: genListeningPorts,
+	table.Register("listening_ports", func() *table.Table {
+		return &table.Table{
+			Name:        "listening_ports",
+			Description: "Processes with listening (bound) network sockets/ports.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.IntegerColumn("pid"),
+				table.IntegerColumn("port"),
+				table.IntegerColumn("protocol"),
+				table.IntegerColumn("family"),
+				table.TextColumn("address"),
+				table.BigIntColumn("fd"),
+				table.BigIntColumn("socket"),
+				table.TextColumn("path"),
+				table.TextColumn("net_namespace"),
+			},
+			Generate: genListeningPorts,
+		}
 	})
 }
 

@@ -11,15 +11,17 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "load_average",
-		Description: "Displays information about the system wide load averages.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("period"),
-			table.TextColumn("average"),
-		},
-		Generate: genLoadAverage,
+	table.Register("load_average", func() *table.Table {
+		return &table.Table{
+			Name:        "load_average",
+			Description: "Displays information about the system wide load averages.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("period"),
+				table.TextColumn("average"),
+			},
+			Generate: genLoadAverage,
+		}
 	})
 }
 

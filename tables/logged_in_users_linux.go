@@ -7,20 +7,22 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "logged_in_users",
-		Description: "Users with an active shell on the system.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("type"),
-			table.TextColumn("user"),
-			table.TextColumn("tty"),
-			table.TextColumn("host"),
-			table.BigIntColumn("time"),
-			table.IntegerColumn("pid"),
-		},
-		Generate: genLoggedInUsers,
+	table.Register("logged_in_users", func() *table.Table {
+		return &table.Table{
+			Name:        "logged_in_users",
+			Description: "Users with an active shell on the system.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("type"),
+				table.TextColumn("user"),
+				table.TextColumn("tty"),
+				table.TextColumn("host"),
+				table.BigIntColumn("time"),
+				table.IntegerColumn("pid"),
+			},
+			Generate: genLoggedInUsers,
+		}
 	})
 }
 

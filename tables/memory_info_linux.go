@@ -9,23 +9,25 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "memory_info",
-		Description: "Main memory information in bytes.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.BigIntColumn("memory_total"),
-			table.BigIntColumn("memory_free"),
-			table.BigIntColumn("memory_available"),
-			table.BigIntColumn("buffers"),
-			table.BigIntColumn("cached"),
-			table.BigIntColumn("swap_cached"),
-			table.BigIntColumn("active"),
-			table.BigIntColumn("inactive"),
-			table.BigIntColumn("swap_total"),
-			table.BigIntColumn("swap_free"),
-		},
-		Generate: genMemoryInfo,
+	table.Register("memory_info", func() *table.Table {
+		return &table.Table{
+			Name:        "memory_info",
+			Description: "Main memory information in bytes.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.BigIntColumn("memory_total"),
+				table.BigIntColumn("memory_free"),
+				table.BigIntColumn("memory_available"),
+				table.BigIntColumn("buffers"),
+				table.BigIntColumn("cached"),
+				table.BigIntColumn("swap_cached"),
+				table.BigIntColumn("active"),
+				table.BigIntColumn("inactive"),
+				table.BigIntColumn("swap_total"),
+				table.BigIntColumn("swap_free"),
+			},
+			Generate: genMemoryInfo,
+		}
 	})
 }
 

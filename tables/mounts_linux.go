@@ -13,24 +13,26 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "mounts",
-		Description: "System mounted devices and filesystems (not process specific).",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("device"),
-			table.TextColumn("device_alias"),
-			table.TextColumn("path"),
-			table.TextColumn("type"),
-			table.BigIntColumn("blocks_size"),
-			table.BigIntColumn("blocks"),
-			table.BigIntColumn("blocks_free"),
-			table.BigIntColumn("blocks_available"),
-			table.BigIntColumn("inodes"),
-			table.BigIntColumn("inodes_free"),
-			table.TextColumn("flags"),
-		},
-		Generate: genMounts,
+	table.Register("mounts", func() *table.Table {
+		return &table.Table{
+			Name:        "mounts",
+			Description: "System mounted devices and filesystems (not process specific).",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("device"),
+				table.TextColumn("device_alias"),
+				table.TextColumn("path"),
+				table.TextColumn("type"),
+				table.BigIntColumn("blocks_size"),
+				table.BigIntColumn("blocks"),
+				table.BigIntColumn("blocks_free"),
+				table.BigIntColumn("blocks_available"),
+				table.BigIntColumn("inodes"),
+				table.BigIntColumn("inodes_free"),
+				table.TextColumn("flags"),
+			},
+			Generate: genMounts,
+		}
 	})
 }
 

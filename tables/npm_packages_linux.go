@@ -14,25 +14,27 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "npm_packages",
-		Description: "Lists all npm packages in a directory or globally installed in a system.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("version").WithCollate("version"),
-			table.TextColumn("description"),
-			table.TextColumn("author"),
-			table.TextColumn("license"),
-			table.TextColumn("homepage"),
-			table.TextColumn("path"),
-			table.TextColumn("directory", table.Index, table.Optimized),
-			table.IntegerColumn("depth"),
-			table.IntegerColumn("max_depth", table.Additional, table.Hidden),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-			table.TextColumn("mount_namespace_id", table.Hidden),
-		},
-		Generate: genNPMPackages,
+	table.Register("npm_packages", func() *table.Table {
+		return &table.Table{
+			Name:        "npm_packages",
+			Description: "Lists all npm packages in a directory or globally installed in a system.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("version").WithCollate("version"),
+				table.TextColumn("description"),
+				table.TextColumn("author"),
+				table.TextColumn("license"),
+				table.TextColumn("homepage"),
+				table.TextColumn("path"),
+				table.TextColumn("directory", table.Index, table.Optimized),
+				table.IntegerColumn("depth"),
+				table.IntegerColumn("max_depth", table.Additional, table.Hidden),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+				table.TextColumn("mount_namespace_id", table.Hidden),
+			},
+			Generate: genNPMPackages,
+		}
 	})
 }
 

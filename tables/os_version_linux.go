@@ -10,25 +10,27 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "os_version",
-		Description: "A single row containing the operating system name and version.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("version").WithCollate("version"),
-			table.IntegerColumn("major"),
-			table.IntegerColumn("minor"),
-			table.IntegerColumn("patch"),
-			table.TextColumn("build"),
-			table.TextColumn("platform"),
-			table.TextColumn("platform_like"),
-			table.TextColumn("codename"),
-			table.TextColumn("arch"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-			table.TextColumn("mount_namespace_id", table.Hidden),
-		},
-		Generate: genOSVersion,
+	table.Register("os_version", func() *table.Table {
+		return &table.Table{
+			Name:        "os_version",
+			Description: "A single row containing the operating system name and version.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("version").WithCollate("version"),
+				table.IntegerColumn("major"),
+				table.IntegerColumn("minor"),
+				table.IntegerColumn("patch"),
+				table.TextColumn("build"),
+				table.TextColumn("platform"),
+				table.TextColumn("platform_like"),
+				table.TextColumn("codename"),
+				table.TextColumn("arch"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+				table.TextColumn("mount_namespace_id", table.Hidden),
+			},
+			Generate: genOSVersion,
+		}
 	})
 }
 

@@ -3,21 +3,23 @@ package tables
 import "github.com/osaudit/osaudit/table"
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "osquery_events",
-		Description: "Information about the event publishers and subscribers.",
-		Platforms:   []string{"linux", "windows", "darwin"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("publisher"),
-			table.TextColumn("type"),
-			table.IntegerColumn("subscriptions"),
-			table.IntegerColumn("events"),
-			table.IntegerColumn("refreshes"),
-			table.IntegerColumn("active"),
-		},
-		Generate: genOsqueryEvents,
+	table.Register("osquery_events", func() *table.Table {
+		return &table.Table{
+			Name:        "osquery_events",
+			Description: "Information about the event publishers and subscribers.",
+			Platforms:   []string{"linux", "windows", "darwin"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("publisher"),
+				table.TextColumn("type"),
+				table.IntegerColumn("subscriptions"),
+				table.IntegerColumn("events"),
+				table.IntegerColumn("refreshes"),
+				table.IntegerColumn("active"),
+			},
+			Generate: genOsqueryEvents,
+		}
 	})
 }
 

@@ -3,20 +3,22 @@ package tables
 import "github.com/osaudit/osaudit/table"
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "osquery_flags",
-		Description: "Configurable flags that modify the agent's behavior.",
-		Platforms:   []string{"linux", "windows", "darwin"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("type"),
-			table.TextColumn("description"),
-			table.TextColumn("default_value"),
-			table.TextColumn("value"),
-			table.IntegerColumn("shell_only"),
-		},
-		Generate: genOsqueryFlags,
+	table.Register("osquery_flags", func() *table.Table {
+		return &table.Table{
+			Name:        "osquery_flags",
+			Description: "Configurable flags that modify the agent's behavior.",
+			Platforms:   []string{"linux", "windows", "darwin"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("type"),
+				table.TextColumn("description"),
+				table.TextColumn("default_value"),
+				table.TextColumn("value"),
+				table.IntegerColumn("shell_only"),
+			},
+			Generate: genOsqueryFlags,
+		}
 	})
 }
 

@@ -9,26 +9,28 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "osquery_info",
-		Description: "Top level information about the running agent: osaudit itself, with osquery's columns.",
-		Platforms:   []string{"linux", "windows", "darwin"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.IntegerColumn("pid"),
-			table.TextColumn("uuid").WithCollate("nocase"),
-			table.TextColumn("instance_id"),
-			table.TextColumn("version").WithCollate("version"),
-			table.TextColumn("config_hash").WithCollate("nocase"),
-			table.IntegerColumn("config_valid"),
-			table.TextColumn("extensions"),
-			table.TextColumn("build_platform"),
-			table.TextColumn("build_distro"),
-			table.IntegerColumn("start_time"),
-			table.IntegerColumn("watcher"),
-			table.IntegerColumn("platform_mask"),
-		},
-		Generate: genOsqueryInfo,
+	table.Register("osquery_info", func() *table.Table {
+		return &table.Table{
+			Name:        "osquery_info",
+			Description: "Top level information about the running agent: osaudit itself, with osquery's columns.",
+			Platforms:   []string{"linux", "windows", "darwin"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.IntegerColumn("pid"),
+				table.TextColumn("uuid").WithCollate("nocase"),
+				table.TextColumn("instance_id"),
+				table.TextColumn("version").WithCollate("version"),
+				table.TextColumn("config_hash").WithCollate("nocase"),
+				table.IntegerColumn("config_valid"),
+				table.TextColumn("extensions"),
+				table.TextColumn("build_platform"),
+				table.TextColumn("build_distro"),
+				table.IntegerColumn("start_time"),
+				table.IntegerColumn("watcher"),
+				table.IntegerColumn("platform_mask"),
+			},
+			Generate: genOsqueryInfo,
+		}
 	})
 }
 

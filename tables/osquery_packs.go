@@ -3,21 +3,23 @@ package tables
 import "github.com/osaudit/osaudit/table"
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "osquery_packs",
-		Description: "Information about the current query packs that are loaded in osquery.",
-		Platforms:   []string{"linux", "windows", "darwin"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("platform"),
-			table.TextColumn("version").WithCollate("version"),
-			table.IntegerColumn("shard"),
-			table.IntegerColumn("discovery_cache_hits"),
-			table.IntegerColumn("discovery_executions"),
-			table.IntegerColumn("active"),
-		},
-		Generate: genOsqueryPacks,
+	table.Register("osquery_packs", func() *table.Table {
+		return &table.Table{
+			Name:        "osquery_packs",
+			Description: "Information about the current query packs that are loaded in osquery.",
+			Platforms:   []string{"linux", "windows", "darwin"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("platform"),
+				table.TextColumn("version").WithCollate("version"),
+				table.IntegerColumn("shard"),
+				table.IntegerColumn("discovery_cache_hits"),
+				table.IntegerColumn("discovery_executions"),
+				table.IntegerColumn("active"),
+			},
+			Generate: genOsqueryPacks,
+		}
 	})
 }
 

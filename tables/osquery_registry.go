@@ -3,19 +3,21 @@ package tables
 import "github.com/osaudit/osaudit/table"
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "osquery_registry",
-		Description: "List the agent's registry plugins: tables, config, logger and distributed plugins.",
-		Platforms:   []string{"linux", "windows", "darwin"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.TextColumn("registry"),
-			table.TextColumn("name"),
-			table.IntegerColumn("owner_uuid"),
-			table.IntegerColumn("internal"),
-			table.IntegerColumn("active"),
-		},
-		Generate: genOsqueryRegistry,
+	table.Register("osquery_registry", func() *table.Table {
+		return &table.Table{
+			Name:        "osquery_registry",
+			Description: "List the agent's registry plugins: tables, config, logger and distributed plugins.",
+			Platforms:   []string{"linux", "windows", "darwin"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.TextColumn("registry"),
+				table.TextColumn("name"),
+				table.IntegerColumn("owner_uuid"),
+				table.IntegerColumn("internal"),
+				table.IntegerColumn("active"),
+			},
+			Generate: genOsqueryRegistry,
+		}
 	})
 }
 

@@ -3,30 +3,32 @@ package tables
 import "github.com/osaudit/osaudit/table"
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "osquery_schedule",
-		Description: "Information about the current queries that are scheduled in osquery.",
-		Platforms:   []string{"linux", "windows", "darwin"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("query"),
-			table.IntegerColumn("interval"),
-			table.BigIntColumn("executions"),
-			table.BigIntColumn("last_executed"),
-			table.IntegerColumn("denylisted").WithAliases("blacklisted"),
-			table.BigIntColumn("output_size"),
-			table.BigIntColumn("wall_time"),
-			table.BigIntColumn("wall_time_ms"),
-			table.BigIntColumn("last_wall_time_ms"),
-			table.BigIntColumn("user_time"),
-			table.BigIntColumn("last_user_time"),
-			table.BigIntColumn("system_time"),
-			table.BigIntColumn("last_system_time"),
-			table.BigIntColumn("average_memory"),
-			table.BigIntColumn("last_memory"),
-		},
-		Generate: genOsquerySchedule,
+	table.Register("osquery_schedule", func() *table.Table {
+		return &table.Table{
+			Name:        "osquery_schedule",
+			Description: "Information about the current queries that are scheduled in osquery.",
+			Platforms:   []string{"linux", "windows", "darwin"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("query"),
+				table.IntegerColumn("interval"),
+				table.BigIntColumn("executions"),
+				table.BigIntColumn("last_executed"),
+				table.IntegerColumn("denylisted").WithAliases("blacklisted"),
+				table.BigIntColumn("output_size"),
+				table.BigIntColumn("wall_time"),
+				table.BigIntColumn("wall_time_ms"),
+				table.BigIntColumn("last_wall_time_ms"),
+				table.BigIntColumn("user_time"),
+				table.BigIntColumn("last_user_time"),
+				table.BigIntColumn("system_time"),
+				table.BigIntColumn("last_system_time"),
+				table.BigIntColumn("average_memory"),
+				table.BigIntColumn("last_memory"),
+			},
+			Generate: genOsquerySchedule,
+		}
 	})
 }
 

@@ -9,27 +9,29 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "pci_devices",
-		Description: "PCI devices active on the host system.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("pci_slot"),
-			table.TextColumn("pci_class"),
-			table.TextColumn("driver"),
-			table.TextColumn("vendor"),
-			table.TextColumn("vendor_id").WithCollate("nocase"),
-			table.TextColumn("model"),
-			table.TextColumn("model_id").WithCollate("nocase"),
-			table.TextColumn("pci_class_id").WithCollate("nocase"),
-			table.TextColumn("pci_subclass_id").WithCollate("nocase"),
-			table.TextColumn("pci_subclass"),
-			table.TextColumn("subsystem_vendor_id").WithCollate("nocase"),
-			table.TextColumn("subsystem_vendor"),
-			table.TextColumn("subsystem_model_id").WithCollate("nocase"),
-			table.TextColumn("subsystem_model"),
-		},
-		Generate: genPCIDevices,
+	table.Register("pci_devices", func() *table.Table {
+		return &table.Table{
+			Name:        "pci_devices",
+			Description: "PCI devices active on the host system.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("pci_slot"),
+				table.TextColumn("pci_class"),
+				table.TextColumn("driver"),
+				table.TextColumn("vendor"),
+				table.TextColumn("vendor_id").WithCollate("nocase"),
+				table.TextColumn("model"),
+				table.TextColumn("model_id").WithCollate("nocase"),
+				table.TextColumn("pci_class_id").WithCollate("nocase"),
+				table.TextColumn("pci_subclass_id").WithCollate("nocase"),
+				table.TextColumn("pci_subclass"),
+				table.TextColumn("subsystem_vendor_id").WithCollate("nocase"),
+				table.TextColumn("subsystem_vendor"),
+				table.TextColumn("subsystem_model_id").WithCollate("nocase"),
+				table.TextColumn("subsystem_model"),
+			},
+			Generate: genPCIDevices,
+		}
 	})
 }
 

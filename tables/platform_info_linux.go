@@ -12,22 +12,24 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "platform_info",
-		Description: "Information about EFI/UEFI/ROM and platform/boot. Not available on ARM architectures.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("vendor"),
-			table.TextColumn("version").WithCollate("version"),
-			table.TextColumn("date"),
-			table.TextColumn("revision"),
-			table.TextColumn("extra"),
-			table.TextColumn("firmware_type"),
-			table.TextColumn("address"),
-			table.TextColumn("size"),
-			table.IntegerColumn("volume_size"),
-		},
-		Generate: genPlatformInfo,
+	table.Register("platform_info", func() *table.Table {
+		return &table.Table{
+			Name:        "platform_info",
+			Description: "Information about EFI/UEFI/ROM and platform/boot. Not available on ARM architectures.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("vendor"),
+				table.TextColumn("version").WithCollate("version"),
+				table.TextColumn("date"),
+				table.TextColumn("revision"),
+				table.TextColumn("extra"),
+				table.TextColumn("firmware_type"),
+				table.TextColumn("address"),
+				table.TextColumn("size"),
+				table.IntegerColumn("volume_size"),
+			},
+			Generate: genPlatformInfo,
+		}
 	})
 }
 

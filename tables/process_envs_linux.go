@@ -8,16 +8,18 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "process_envs",
-		Description: "A key/value table of environment variables for each process.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("pid", table.Index, table.Optimized),
-			table.TextColumn("key"),
-			table.TextColumn("value"),
-		},
-		Generate: genProcessEnvs,
+	table.Register("process_envs", func() *table.Table {
+		return &table.Table{
+			Name:        "process_envs",
+			Description: "A key/value table of environment variables for each process.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("pid", table.Index, table.Optimized),
+				table.TextColumn("key"),
+				table.TextColumn("value"),
+			},
+			Generate: genProcessEnvs,
+		}
 	})
 }
 

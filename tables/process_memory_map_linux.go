@@ -10,22 +10,24 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "process_memory_map",
-		Description: "Process memory mapped files and pseudo device/regions.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("pid", table.Index, table.Optimized),
-			table.TextColumn("start"),
-			table.TextColumn("end"),
-			table.TextColumn("permissions"),
-			table.BigIntColumn("offset"),
-			table.TextColumn("device"),
-			table.IntegerColumn("inode"),
-			table.TextColumn("path"),
-			table.IntegerColumn("pseudo"),
-		},
-		Generate: genProcessMemoryMap,
+	table.Register("process_memory_map", func() *table.Table {
+		return &table.Table{
+			Name:        "process_memory_map",
+			Description: "Process memory mapped files and pseudo device/regions.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("pid", table.Index, table.Optimized),
+				table.TextColumn("start"),
+				table.TextColumn("end"),
+				table.TextColumn("permissions"),
+				table.BigIntColumn("offset"),
+				table.TextColumn("device"),
+				table.IntegerColumn("inode"),
+				table.TextColumn("path"),
+				table.IntegerColumn("pseudo"),
+			},
+			Generate: genProcessMemoryMap,
+		}
 	})
 }
 

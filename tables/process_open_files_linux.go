@@ -7,16 +7,18 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "process_open_files",
-		Description: "File descriptors for each process.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.BigIntColumn("pid", table.Index),
-			table.BigIntColumn("fd"),
-			table.TextColumn("path"),
-		},
-		Generate: genProcessOpenFiles,
+	table.Register("process_open_files", func() *table.Table {
+		return &table.Table{
+			Name:        "process_open_files",
+			Description: "File descriptors for each process.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.BigIntColumn("pid", table.Index),
+				table.BigIntColumn("fd"),
+				table.TextColumn("path"),
+			},
+			Generate: genProcessOpenFiles,
+		}
 	})
 }
 

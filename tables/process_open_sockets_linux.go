@@ -7,25 +7,27 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "process_open_sockets",
-		Description: "Processes which have open network sockets on the system.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("pid", table.Additional),
-			table.BigIntColumn("fd"),
-			table.BigIntColumn("socket"),
-			table.IntegerColumn("family"),
-			table.IntegerColumn("protocol"),
-			table.TextColumn("local_address"),
-			table.TextColumn("remote_address"),
-			table.IntegerColumn("local_port"),
-			table.IntegerColumn("remote_port"),
-			table.TextColumn("path"),
-			table.TextColumn("state"),
-			table.TextColumn("net_namespace"),
-		},
-		Generate: genProcessOpenSockets,
+	table.Register("process_open_sockets", func() *table.Table {
+		return &table.Table{
+			Name:        "process_open_sockets",
+			Description: "Processes which have open network sockets on the system.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("pid", table.Additional),
+				table.BigIntColumn("fd"),
+				table.BigIntColumn("socket"),
+				table.IntegerColumn("family"),
+				table.IntegerColumn("protocol"),
+				table.TextColumn("local_address"),
+				table.TextColumn("remote_address"),
+				table.IntegerColumn("local_port"),
+				table.IntegerColumn("remote_port"),
+				table.TextColumn("path"),
+				table.TextColumn("state"),
+				table.TextColumn("net_namespace"),
+			},
+			Generate: genProcessOpenSockets,
+		}
 	})
 }
 

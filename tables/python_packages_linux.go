@@ -11,23 +11,25 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "python_packages",
-		Description: "Python packages installed in a system.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.UserData,
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.BigIntColumn("uid", table.Index),
-			table.TextColumn("version").WithCollate("version"),
-			table.TextColumn("summary"),
-			table.TextColumn("author"),
-			table.TextColumn("license"),
-			table.TextColumn("path"),
-			table.TextColumn("directory", table.Index, table.Optimized),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genPythonPackages,
+	table.Register("python_packages", func() *table.Table {
+		return &table.Table{
+			Name:        "python_packages",
+			Description: "Python packages installed in a system.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.UserData,
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.BigIntColumn("uid", table.Index),
+				table.TextColumn("version").WithCollate("version"),
+				table.TextColumn("summary"),
+				table.TextColumn("author"),
+				table.TextColumn("license"),
+				table.TextColumn("path"),
+				table.TextColumn("directory", table.Index, table.Optimized),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genPythonPackages,
+		}
 	})
 }
 

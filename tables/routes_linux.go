@@ -8,24 +8,26 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "routes",
-		Description: "The active route table for the host system.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("destination"),
-			table.IntegerColumn("netmask"),
-			table.TextColumn("gateway"),
-			table.TextColumn("source"),
-			table.IntegerColumn("flags"),
-			table.TextColumn("interface"),
-			table.IntegerColumn("mtu"),
-			table.IntegerColumn("metric"),
-			table.TextColumn("type", table.Additional),
-			table.IntegerColumn("hopcount"),
-		},
-		Generate: genRoutes,
+	table.Register("routes", func() *table.Table {
+		return &table.Table{
+			Name:        "routes",
+			Description: "The active route table for the host system.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("destination"),
+				table.IntegerColumn("netmask"),
+				table.TextColumn("gateway"),
+				table.TextColumn("source"),
+				table.IntegerColumn("flags"),
+				table.TextColumn("interface"),
+				table.IntegerColumn("mtu"),
+				table.IntegerColumn("metric"),
+				table.TextColumn("type", table.Additional),
+				table.IntegerColumn("hopcount"),
+			},
+			Generate: genRoutes,
+		}
 	})
 }
 

@@ -13,27 +13,29 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "rpm_packages",
-		Description: "RPM packages that are currently installed on the host system.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("name", table.Index, table.Optimized),
-			table.TextColumn("version", table.Index).WithCollate("version_rhel"),
-			table.TextColumn("release", table.Index),
-			table.TextColumn("source"),
-			table.BigIntColumn("size"),
-			table.TextColumn("sha1").WithCollate("nocase"),
-			table.TextColumn("arch", table.Index),
-			table.IntegerColumn("epoch", table.Index),
-			table.IntegerColumn("install_time"),
-			table.TextColumn("vendor"),
-			table.TextColumn("package_group"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-			table.TextColumn("mount_namespace_id", table.Hidden),
-		},
-		Generate: genRPMPackages,
+	table.Register("rpm_packages", func() *table.Table {
+		return &table.Table{
+			Name:        "rpm_packages",
+			Description: "RPM packages that are currently installed on the host system.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("name", table.Index, table.Optimized),
+				table.TextColumn("version", table.Index).WithCollate("version_rhel"),
+				table.TextColumn("release", table.Index),
+				table.TextColumn("source"),
+				table.BigIntColumn("size"),
+				table.TextColumn("sha1").WithCollate("nocase"),
+				table.TextColumn("arch", table.Index),
+				table.IntegerColumn("epoch", table.Index),
+				table.IntegerColumn("install_time"),
+				table.TextColumn("vendor"),
+				table.TextColumn("package_group"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+				table.TextColumn("mount_namespace_id", table.Hidden),
+			},
+			Generate: genRPMPackages,
+		}
 	})
 }
 

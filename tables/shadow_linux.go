@@ -10,23 +10,25 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "shadow",
-		Description: "Local system users encrypted passwords and related information. Please note, that you usually need superuser rights to access `/etc/shadow`.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("password_status"),
-			table.TextColumn("hash_alg"),
-			table.BigIntColumn("last_change"),
-			table.BigIntColumn("min"),
-			table.BigIntColumn("max"),
-			table.BigIntColumn("warning"),
-			table.BigIntColumn("inactive"),
-			table.BigIntColumn("expire"),
-			table.BigIntColumn("flag"),
-			table.TextColumn("username", table.Index, table.Optimized),
-		},
-		Generate: genShadow,
+	table.Register("shadow", func() *table.Table {
+		return &table.Table{
+			Name:        "shadow",
+			Description: "Local system users encrypted passwords and related information. Please note, that you usually need superuser rights to access `/etc/shadow`.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("password_status"),
+				table.TextColumn("hash_alg"),
+				table.BigIntColumn("last_change"),
+				table.BigIntColumn("min"),
+				table.BigIntColumn("max"),
+				table.BigIntColumn("warning"),
+				table.BigIntColumn("inactive"),
+				table.BigIntColumn("expire"),
+				table.BigIntColumn("flag"),
+				table.TextColumn("username", table.Index, table.Optimized),
+			},
+			Generate: genShadow,
+		}
 	})
 }
 

@@ -10,18 +10,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "shell_history",
-		Description: "A line-delimited (command) table of per-user .*_history data.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.UserData,
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Additional, table.Optimized),
-			table.IntegerColumn("time"),
-			table.TextColumn("command"),
-			table.TextColumn("history_file"),
-		},
-		Generate: genShellHistory,
+	table.Register("shell_history", func() *table.Table {
+		return &table.Table{
+			Name:        "shell_history",
+			Description: "A line-delimited (command) table of per-user .*_history data.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.UserData,
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Additional, table.Optimized),
+				table.IntegerColumn("time"),
+				table.TextColumn("command"),
+				table.TextColumn("history_file"),
+			},
+			Generate: genShellHistory,
+		}
 	})
 }
 

@@ -11,20 +11,22 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "smbios_tables",
-		Description: "BIOS (DMI) structure common details and content. Not available on ARM architectures.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("number"),
-			table.IntegerColumn("type"),
-			table.TextColumn("description"),
-			table.IntegerColumn("handle"),
-			table.IntegerColumn("header_size"),
-			table.IntegerColumn("size"),
-			table.TextColumn("md5").WithCollate("nocase"),
-		},
-		Generate: genSMBIOSTables,
+	table.Register("smbios_tables", func() *table.Table {
+		return &table.Table{
+			Name:        "smbios_tables",
+			Description: "BIOS (DMI) structure common details and content. Not available on ARM architectures.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("number"),
+				table.IntegerColumn("type"),
+				table.TextColumn("description"),
+				table.IntegerColumn("handle"),
+				table.IntegerColumn("header_size"),
+				table.IntegerColumn("size"),
+				table.TextColumn("md5").WithCollate("nocase"),
+			},
+			Generate: genSMBIOSTables,
+		}
 	})
 }
 

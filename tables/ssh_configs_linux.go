@@ -7,18 +7,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "ssh_configs",
-		Description: "A table of parsed ssh_configs.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.UserData,
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Additional, table.Optimized),
-			table.TextColumn("block"),
-			table.TextColumn("option"),
-			table.TextColumn("ssh_config_file"),
-		},
-		Generate: genSSHConfigs,
+	table.Register("ssh_configs", func() *table.Table {
+		return &table.Table{
+			Name:        "ssh_configs",
+			Description: "A table of parsed ssh_configs.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.UserData,
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Additional, table.Optimized),
+				table.TextColumn("block"),
+				table.TextColumn("option"),
+				table.TextColumn("ssh_config_file"),
+			},
+			Generate: genSSHConfigs,
+		}
 	})
 }
 

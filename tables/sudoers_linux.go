@@ -8,16 +8,18 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "sudoers",
-		Description: "Rules for running commands as other users via sudo.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("source"),
-			table.TextColumn("header"),
-			table.TextColumn("rule_details"),
-		},
-		Generate: genSudoers,
+	table.Register("sudoers", func() *table.Table {
+		return &table.Table{
+			Name:        "sudoers",
+			Description: "Rules for running commands as other users via sudo.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("source"),
+				table.TextColumn("header"),
+				table.TextColumn("rule_details"),
+			},
+			Generate: genSudoers,
+		}
 	})
 }
 

@@ -11,19 +11,21 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "suid_bin",
-		Description: "suid binaries in common locations.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Cacheable,
-		Columns: []table.Column{
-			table.TextColumn("path"),
-			table.TextColumn("username"),
-			table.TextColumn("groupname"),
-			table.TextColumn("permissions"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genSuidBin,
+	table.Register("suid_bin", func() *table.Table {
+		return &table.Table{
+			Name:        "suid_bin",
+			Description: "suid binaries in common locations.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Cacheable,
+			Columns: []table.Column{
+				table.TextColumn("path"),
+				table.TextColumn("username"),
+				table.TextColumn("groupname"),
+				table.TextColumn("permissions"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genSuidBin,
+		}
 	})
 }
 

@@ -12,19 +12,21 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "system_controls",
-		Description: "sysctl names, values, and settings information.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name", table.Index),
-			table.TextColumn("oid", table.Additional),
-			table.TextColumn("subsystem", table.Additional),
-			table.TextColumn("current_value"),
-			table.TextColumn("config_value"),
-			table.TextColumn("type"),
-		},
-		Generate: genSystemControls,
+	table.Register("system_controls", func() *table.Table {
+		return &table.Table{
+			Name:        "system_controls",
+			Description: "sysctl names, values, and settings information.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name", table.Index),
+				table.TextColumn("oid", table.Additional),
+				table.TextColumn("subsystem", table.Additional),
+				table.TextColumn("current_value"),
+				table.TextColumn("config_value"),
+				table.TextColumn("type"),
+			},
+			Generate: genSystemControls,
+		}
 	})
 }
 

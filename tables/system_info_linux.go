@@ -12,33 +12,35 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "system_info",
-		Description: "System information for identification.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("hostname"),
-			table.TextColumn("uuid").WithCollate("nocase"),
-			table.TextColumn("cpu_type"),
-			table.TextColumn("cpu_subtype"),
-			table.TextColumn("cpu_brand"),
-			table.IntegerColumn("cpu_physical_cores"),
-			table.IntegerColumn("cpu_logical_cores"),
-			table.IntegerColumn("cpu_sockets"),
-			table.TextColumn("cpu_microcode"),
-			table.BigIntColumn("physical_memory"),
-			table.TextColumn("hardware_vendor"),
-			table.TextColumn("hardware_model"),
-			table.TextColumn("hardware_version"),
-			table.TextColumn("hardware_serial"),
-			table.TextColumn("board_vendor"),
-			table.TextColumn("board_model"),
-			table.TextColumn("board_version"),
-			table.TextColumn("board_serial"),
-			table.TextColumn("computer_name"),
-			table.TextColumn("local_hostname"),
-		},
-		Generate: genSystemInfo,
+	table.Register("system_info", func() *table.Table {
+		return &table.Table{
+			Name:        "system_info",
+			Description: "System information for identification.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("hostname"),
+				table.TextColumn("uuid").WithCollate("nocase"),
+				table.TextColumn("cpu_type"),
+				table.TextColumn("cpu_subtype"),
+				table.TextColumn("cpu_brand"),
+				table.IntegerColumn("cpu_physical_cores"),
+				table.IntegerColumn("cpu_logical_cores"),
+				table.IntegerColumn("cpu_sockets"),
+				table.TextColumn("cpu_microcode"),
+				table.BigIntColumn("physical_memory"),
+				table.TextColumn("hardware_vendor"),
+				table.TextColumn("hardware_model"),
+				table.TextColumn("hardware_version"),
+				table.TextColumn("hardware_serial"),
+				table.TextColumn("board_vendor"),
+				table.TextColumn("board_model"),
+				table.TextColumn("board_version"),
+				table.TextColumn("board_serial"),
+				table.TextColumn("computer_name"),
+				table.TextColumn("local_hostname"),
+			},
+			Generate: genSystemInfo,
+		}
 	})
 }
 

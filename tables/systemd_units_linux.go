@@ -9,27 +9,29 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "systemd_units",
-		Description: "Track systemd units.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("id"),
-			table.TextColumn("description"),
-			table.TextColumn("load_state"),
-			table.TextColumn("active_state"),
-			table.TextColumn("sub_state"),
-			table.TextColumn("unit_file_state"),
-			table.TextColumn("following"),
-			table.TextColumn("object_path"),
-			table.BigIntColumn("job_id"),
-			table.TextColumn("job_type"),
-			table.TextColumn("job_path"),
-			table.TextColumn("fragment_path"),
-			table.TextColumn("user"),
-			table.TextColumn("source_path"),
-		},
-		Generate: genSystemdUnits,
+	table.Register("systemd_units", func() *table.Table {
+		return &table.Table{
+			Name:        "systemd_units",
+			Description: "Track systemd units.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("id"),
+				table.TextColumn("description"),
+				table.TextColumn("load_state"),
+				table.TextColumn("active_state"),
+				table.TextColumn("sub_state"),
+				table.TextColumn("unit_file_state"),
+				table.TextColumn("following"),
+				table.TextColumn("object_path"),
+				table.BigIntColumn("job_id"),
+				table.TextColumn("job_type"),
+				table.TextColumn("job_path"),
+				table.TextColumn("fragment_path"),
+				table.TextColumn("user"),
+				table.TextColumn("source_path"),
+			},
+			Generate: genSystemdUnits,
+		}
 	})
 }
 

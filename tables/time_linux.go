@@ -13,27 +13,29 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "time",
-		Description: "Track current date and time in UTC.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.Utility,
-		Columns: []table.Column{
-			table.TextColumn("weekday"),
-			table.IntegerColumn("year"),
-			table.IntegerColumn("month"),
-			table.IntegerColumn("day"),
-			table.IntegerColumn("hour"),
-			table.IntegerColumn("minutes"),
-			table.IntegerColumn("seconds"),
-			table.TextColumn("timezone"),
-			table.TextColumn("local_timezone"),
-			table.IntegerColumn("unix_time"),
-			table.TextColumn("timestamp"),
-			table.TextColumn("datetime").WithAliases("date_time"),
-			table.TextColumn("iso_8601"),
-		},
-		Generate: genTime,
+	table.Register("time", func() *table.Table {
+		return &table.Table{
+			Name:        "time",
+			Description: "Track current date and time in UTC.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.Utility,
+			Columns: []table.Column{
+				table.TextColumn("weekday"),
+				table.IntegerColumn("year"),
+				table.IntegerColumn("month"),
+				table.IntegerColumn("day"),
+				table.IntegerColumn("hour"),
+				table.IntegerColumn("minutes"),
+				table.IntegerColumn("seconds"),
+				table.TextColumn("timezone"),
+				table.TextColumn("local_timezone"),
+				table.IntegerColumn("unix_time"),
+				table.TextColumn("timestamp"),
+				table.TextColumn("datetime").WithAliases("date_time"),
+				table.TextColumn("iso_8601"),
+			},
+			Generate: genTime,
+		}
 	})
 }
 

@@ -11,16 +11,18 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "ulimit_info",
-		Description: "System resource usage limits.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("type"),
-			table.TextColumn("soft_limit"),
-			table.TextColumn("hard_limit"),
-		},
-		Generate: genUlimitInfo,
+	table.Register("ulimit_info", func() *table.Table {
+		return &table.Table{
+			Name:        "ulimit_info",
+			Description: "System resource usage limits.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("type"),
+				table.TextColumn("soft_limit"),
+				table.TextColumn("hard_limit"),
+			},
+			Generate: genUlimitInfo,
+		}
 	})
 }
 

@@ -11,18 +11,20 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "uptime",
-		Description: "Track time passed since last boot. Some systems track this as calendar time, some as runtime.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("days"),
-			table.IntegerColumn("hours"),
-			table.IntegerColumn("minutes"),
-			table.IntegerColumn("seconds"),
-			table.BigIntColumn("total_seconds"),
-		},
-		Generate: genUptime,
+	table.Register("uptime", func() *table.Table {
+		return &table.Table{
+			Name:        "uptime",
+			Description: "Track time passed since last boot. Some systems track this as calendar time, some as runtime.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("days"),
+				table.IntegerColumn("hours"),
+				table.IntegerColumn("minutes"),
+				table.IntegerColumn("seconds"),
+				table.BigIntColumn("total_seconds"),
+			},
+			Generate: genUptime,
+		}
 	})
 }
 

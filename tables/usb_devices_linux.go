@@ -8,25 +8,27 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "usb_devices",
-		Description: "USB devices that are actively plugged into the host system.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.IntegerColumn("usb_address"),
-			table.IntegerColumn("usb_port"),
-			table.TextColumn("vendor"),
-			table.TextColumn("vendor_id").WithCollate("nocase"),
-			table.TextColumn("version").WithCollate("version"),
-			table.TextColumn("model"),
-			table.TextColumn("model_id").WithCollate("nocase"),
-			table.TextColumn("serial"),
-			table.TextColumn("class"),
-			table.TextColumn("subclass"),
-			table.TextColumn("protocol"),
-			table.IntegerColumn("removable"),
-		},
-		Generate: genUSBDevices,
+	table.Register("usb_devices", func() *table.Table {
+		return &table.Table{
+			Name:        "usb_devices",
+			Description: "USB devices that are actively plugged into the host system.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.IntegerColumn("usb_address"),
+				table.IntegerColumn("usb_port"),
+				table.TextColumn("vendor"),
+				table.TextColumn("vendor_id").WithCollate("nocase"),
+				table.TextColumn("version").WithCollate("version"),
+				table.TextColumn("model"),
+				table.TextColumn("model_id").WithCollate("nocase"),
+				table.TextColumn("serial"),
+				table.TextColumn("class"),
+				table.TextColumn("subclass"),
+				table.TextColumn("protocol"),
+				table.IntegerColumn("removable"),
+			},
+			Generate: genUSBDevices,
+		}
 	})
 }
 

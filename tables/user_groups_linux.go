@@ -5,15 +5,17 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "user_groups",
-		Description: "Local system user group relationships.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Index, table.Optimized),
-			table.BigIntColumn("gid", table.Index),
-		},
-		Generate: genUserGroups,
+	table.Register("user_groups", func() *table.Table {
+		return &table.Table{
+			Name:        "user_groups",
+			Description: "Local system user group relationships.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Index, table.Optimized),
+				table.BigIntColumn("gid", table.Index),
+			},
+			Generate: genUserGroups,
+		}
 	})
 }
 

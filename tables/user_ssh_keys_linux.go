@@ -7,22 +7,24 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "user_ssh_keys",
-		Description: "Returns the private keys in the users ~/.ssh directory and whether or not they are encrypted.",
-		Platforms:   []string{"linux"},
-		Attributes:  table.UserData,
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Additional, table.Optimized),
-			table.TextColumn("path", table.Index),
-			table.IntegerColumn("encrypted"),
-			table.TextColumn("key_type"),
-			table.TextColumn("key_group_name"),
-			table.IntegerColumn("key_length"),
-			table.IntegerColumn("key_security_bits"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genUserSSHKeys,
+	table.Register("user_ssh_keys", func() *table.Table {
+		return &table.Table{
+			Name:        "user_ssh_keys",
+			Description: "Returns the private keys in the users ~/.ssh directory and whether or not they are encrypted.",
+			Platforms:   []string{"linux"},
+			Attributes:  table.UserData,
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Additional, table.Optimized),
+				table.TextColumn("path", table.Index),
+				table.IntegerColumn("encrypted"),
+				table.TextColumn("key_type"),
+				table.TextColumn("key_group_name"),
+				table.IntegerColumn("key_length"),
+				table.IntegerColumn("key_security_bits"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genUserSSHKeys,
+		}
 	})
 }
 

@@ -5,24 +5,26 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "users",
-		Description: "Local user accounts (including domain accounts that have logged on locally (Windows)).",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.BigIntColumn("uid", table.Index),
-			table.BigIntColumn("gid"),
-			table.BigIntColumn("uid_signed"),
-			table.BigIntColumn("gid_signed"),
-			table.TextColumn("username", table.Additional),
-			table.TextColumn("description"),
-			table.TextColumn("directory"),
-			table.TextColumn("shell"),
-			table.TextColumn("uuid", table.Index).WithCollate("nocase"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-			table.IntegerColumn("include_remote", table.Additional, table.Hidden),
-		},
-		Generate: genUsers,
+	table.Register("users", func() *table.Table {
+		return &table.Table{
+			Name:        "users",
+			Description: "Local user accounts (including domain accounts that have logged on locally (Windows)).",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.BigIntColumn("uid", table.Index),
+				table.BigIntColumn("gid"),
+				table.BigIntColumn("uid_signed"),
+				table.BigIntColumn("gid_signed"),
+				table.TextColumn("username", table.Additional),
+				table.TextColumn("description"),
+				table.TextColumn("directory"),
+				table.TextColumn("shell"),
+				table.TextColumn("uuid", table.Index).WithCollate("nocase"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+				table.IntegerColumn("include_remote", table.Additional, table.Hidden),
+			},
+			Generate: genUsers,
+		}
 	})
 }
 

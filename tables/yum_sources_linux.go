@@ -10,22 +10,24 @@ import (
 )
 
 func init() {
-	table.Register(&table.Table{
-		Name:        "yum_sources",
-		Description: "Current list of Yum repositories or software channels.",
-		Platforms:   []string{"linux"},
-		Columns: []table.Column{
-			table.TextColumn("name"),
-			table.TextColumn("source"),
-			table.TextColumn("baseurl"),
-			table.TextColumn("mirrorlist"),
-			table.TextColumn("metalink"),
-			table.TextColumn("enabled"),
-			table.TextColumn("gpgcheck"),
-			table.TextColumn("gpgkey"),
-			table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
-		},
-		Generate: genYumSources,
+	table.Register("yum_sources", func() *table.Table {
+		return &table.Table{
+			Name:        "yum_sources",
+			Description: "Current list of Yum repositories or software channels.",
+			Platforms:   []string{"linux"},
+			Columns: []table.Column{
+				table.TextColumn("name"),
+				table.TextColumn("source"),
+				table.TextColumn("baseurl"),
+				table.TextColumn("mirrorlist"),
+				table.TextColumn("metalink"),
+				table.TextColumn("enabled"),
+				table.TextColumn("gpgcheck"),
+				table.TextColumn("gpgkey"),
+				table.IntegerColumn("pid_with_namespace", table.Additional, table.Hidden),
+			},
+			Generate: genYumSources,
+		}
 	})
 }
 
