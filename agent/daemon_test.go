@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/osaudit/osaudit/internal/fixture"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -32,37 +33,6 @@ func (c *testClock) Now() time.Time { return c.t }
 // t0 is a second that every test interval divides.
 var t0 = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 
-// copyTree copies a fixture host (files and symlinks) so a test can change it.
-func copyTree(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		default:
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, b, 0o644)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // testDaemon is a daemon over a copy of the debian12 fixture host.
 type testDaemon struct {
 	*Daemon
@@ -77,7 +47,7 @@ type testDaemon struct {
 func newTestDaemon(t *testing.T, config string, args ...string) *testDaemon {
 	t.Helper()
 	td := &testDaemon{root: t.TempDir(), dir: t.TempDir(), clock: &testClock{t: t0}, stderr: &bytes.Buffer{}}
-	copyTree(t, filepath.Join("..", "tables", "testdata", "hosts", "debian12"), td.root)
+	fixture.CopyHost(t, filepath.Join("..", "tables", "testdata", "hosts", "debian12"), td.root)
 	td.logs = filepath.Join(td.dir, "logs")
 	conf := filepath.Join(td.dir, "osquery.conf")
 	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osaudit/osaudit/internal/fixture"
+
 	"github.com/osaudit/osaudit/hostfs"
 )
 
@@ -126,7 +128,7 @@ func newRemoteDaemon(t *testing.T, srv *httptest.Server, secret string) *testDae
 	sec := filepath.Join(dir, "secret")
 	os.WriteFile(sec, []byte(secret+"\n"), 0o600)
 	td := &testDaemon{root: t.TempDir(), dir: dir, clock: &testClock{t: t0}, stderr: &strings.Builder{}}
-	copyTree(t, filepath.Join("..", "tables", "testdata", "hosts", "debian12"), td.root)
+	fixture.CopyHost(t, filepath.Join("..", "tables", "testdata", "hosts", "debian12"), td.root)
 	td.logs = filepath.Join(dir, "logs")
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	opts := DaemonFlags(fs)

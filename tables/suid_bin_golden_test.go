@@ -2,13 +2,14 @@ package tables_test
 
 import (
 	"context"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/osaudit/osaudit/internal/fixture"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -26,7 +27,7 @@ func init() {
 // sets setuid and setgid bits there, and checks what suid_bin reports.
 func TestSuidBinOnCopy(t *testing.T) {
 	dir := t.TempDir()
-	suidCopyTree(t, filepath.Join("testdata", "hosts", "debian12"), dir)
+	fixture.CopyHost(t, filepath.Join("testdata", "hosts", "debian12"), dir)
 	modes := map[string]fs.FileMode{
 		"usr/bin/passwd":              0o755 | fs.ModeSetuid,
 		"usr/bin/su":                  0o755 | fs.ModeSetuid,
@@ -95,43 +96,4 @@ func suidFixtureName(t *testing.T, root, file string, id int) string {
 		}
 	}
 	return strconv.Itoa(id)
-}
-
-// suidCopyTree copies a fixture host, keeping symlinks as symlinks.
-func suidCopyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,39 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osaudit/osaudit/internal/fixture"
+
 	"github.com/osaudit/osaudit/agent"
 	"github.com/osaudit/osaudit/hostfs"
 )
-
-// copyHost copies a fixture host so the test can change it under the agent.
-func copyHost(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // fixtureAgent runs osaudit's daemon on a fixture host against the server,
 // with second-scale intervals.
@@ -89,7 +60,7 @@ func TestServerAndAgent(t *testing.T) {
 		t.Skip("runs a server and an agent")
 	}
 	root := t.TempDir()
-	copyHost(t, filepath.Join("..", "..", "tables", "testdata", "hosts", "debian12"), root)
+	fixture.CopyHost(t, filepath.Join("..", "..", "tables", "testdata", "hosts", "debian12"), root)
 	dir := t.TempDir()
 	s := startServe(t, ServeConfig{DataDir: dir, Dev: true, DevAgent: fixtureAgent(root)})
 	creds := readCreds(t, dir)
