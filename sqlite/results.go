@@ -12,15 +12,15 @@ import (
 )
 
 // insertChunk is how many rows one multi-row INSERT carries: fewer
-// statement executions per batch (9 parameters a row, far below SQLite's
+// statement executions per batch (10 parameters a row, far below SQLite's
 // limit of 32766).
 const insertChunk = 32
 
-const insertResultSQL = `INSERT INTO results (customer_id, host_id, name_id, action, unix_time, epoch, counter, columns, decorations)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertResultSQL = `INSERT INTO results (customer_id, host_id, name_id, action, unix_time, epoch, counter, keyset_id,
+	columns, decorations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertResultsSQL is insertResultSQL for insertChunk rows.
-var insertResultsSQL = insertResultSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?)", insertChunk-1)
+var insertResultsSQL = insertResultSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", insertChunk-1)
 
 const insertStatusSQL = `INSERT INTO statuses (customer_id, host_id, time, severity, filename, line, message, version)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
@@ -39,9 +39,10 @@ func checkResult(r *osaudit.ResultRow) error {
 
 // InsertResults stores rows in one transaction, durably (see the package
 // comment), and sets their IDs. Concurrent calls share a transaction (see
-// ingest.go); a call's rows are stored all or none. Columns and decorations are stored as JSON
-// objects with sorted keys; invalid UTF-8 in them becomes U+FFFD. Rows are
-// not checked against the hosts table (the server authenticated them).
+// ingest.go); a call's rows are stored all or none. Columns are stored
+// compactly (see columns.go), decorations as a JSON object; invalid UTF-8
+// in them becomes U+FFFD. Rows are not checked against the hosts table
+// (the server authenticated them).
 func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) error {
 	for _, r := range rows {
 		if err := checkResult(r); err != nil {
@@ -58,7 +59,7 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.ResultRow) error {
 	var buf []byte
 	var keys []string
-	args := make([]any, 0, 9*insertChunk)
+	args := make([]any, 0, 10*insertChunk)
 	one := tx.StmtContext(ctx, s.insertResult)
 	many := tx.StmtContext(ctx, s.insertChunkStmt)
 	for len(rows) > 0 {
@@ -70,18 +71,20 @@ func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.R
 		}
 		args = args[:0]
 		for i, r := range chunk {
-			nameID, err := s.nameID(ctx, tx, r.Name)
+			nameID, err := s.intern.nameID(ctx, tx, r.Name)
 			if err != nil {
 				return err
 			}
-			buf, keys = appendStringMap(buf[:0], r.Columns, keys)
-			cols := string(buf)
+			keyset, cols, err := s.intern.columns(ctx, tx, nameID, r.Columns)
+			if err != nil {
+				return err
+			}
 			var decorations any
 			if len(r.Decorations) > 0 {
 				buf, keys = appendStringMap(buf[:0], r.Decorations, keys)
 				decorations = string(buf)
 			}
-			args = append(args, r.CustomerID, r.HostID, nameID, clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			args = append(args, r.CustomerID, r.HostID, nameID, clean(r.Action), r.UnixTime, r.Epoch, r.Counter, keyset, cols, decorations)
 			if st == one {
 				res, err := st.ExecContext(ctx, args...)
 				if err != nil {
@@ -141,32 +144,6 @@ func (s *Store) insertStatuses(ctx context.Context, tx *sql.Tx, rows []*osaudit.
 		}
 	}
 	return nil
-}
-
-// nameID returns the id of a result name, interning it if new. Only the
-// ingest goroutine calls it: s.names holds committed names, s.newNames
-// those of the transaction in progress (see commitGroup).
-func (s *Store) nameID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	if id, ok := s.names[name]; ok {
-		return id, nil
-	}
-	if id, ok := s.newNames[name]; ok {
-		return id, nil
-	}
-	stored := clean(name)
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM result_names WHERE name = ?`, stored).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		var res sql.Result
-		if res, err = tx.ExecContext(ctx, `INSERT INTO result_names (name) VALUES (?)`, stored); err == nil {
-			id, err = res.LastInsertId()
-		}
-	}
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: result name %q: %w", stored, err)
-	}
-	s.newNames[name] = id
-	return id, nil
 }
 
 // resultQuery builds the WHERE clause of Results and Statuses.
@@ -239,7 +216,7 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		where = strings.Join(q.where, " AND ")
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.customer_id, r.host_id, n.name, r.action, r.unix_time, r.epoch,
-		r.counter, r.columns, r.decorations
+		r.counter, r.keyset_id, r.columns, r.decorations
 		FROM results r INDEXED BY `+index+` JOIN result_names n ON n.id = r.name_id
 		WHERE `+where+` ORDER BY r.unix_time, r.id LIMIT ?`, append(q.args, n)...)
 	if err != nil {
@@ -249,11 +226,12 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 	out := []*osaudit.ResultRow{}
 	for rows.Next() {
 		var r osaudit.ResultRow
+		var keyset int64
 		var cols, decorations []byte
-		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &r.Name, &r.Action, &r.UnixTime, &r.Epoch, &r.Counter, &cols, &decorations); err != nil {
+		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &r.Name, &r.Action, &r.UnixTime, &r.Epoch, &r.Counter, &keyset, &cols, &decorations); err != nil {
 			return nil, fmt.Errorf("sqlite: results: %w", err)
 		}
-		if err := unmarshal(cols, &r.Columns); err != nil {
+		if r.Columns, err = s.decodeColumns(ctx, keyset, cols); err != nil {
 			return nil, err
 		}
 		if err := unmarshal(decorations, &r.Decorations); err != nil {
