@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,13 +103,17 @@ func BenchmarkInsertResults(b *testing.B) {
 				batches := benchBatches(256, t0+86400)
 				b.ResetTimer()
 				cpu := cpuTime()
+				var lat []time.Duration
 				for i := 0; b.Loop(); i++ {
 					batch := batches[i%len(batches)]
+					start := time.Now()
 					if err := s.InsertResults(ctx, batch); err != nil {
 						b.Fatal(err)
 					}
+					lat = append(lat, time.Since(start))
 				}
 				reportRows(b, b.N*benchBatch, cpuTime()-cpu)
+				reportLatency(b, lat)
 			})
 		}
 	}
@@ -153,6 +158,17 @@ func reportRows(b *testing.B, rows int, cpu time.Duration) {
 	if cpu > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(rows), "cpu-µs/row")
 	}
+}
+
+// reportLatency reports the p99 and the maximum of a call's latencies
+// (checkpoints show up there).
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 }
 
 // benchHostsStore returns a store with benchHosts hosts.

@@ -69,6 +69,7 @@ type Store struct {
 	touchHost       *sql.Stmt
 
 	ing     *ingester
+	ckpt    *checkpointer
 	intern  *interner   // the ingest goroutine's (see columns.go)
 	keysets keysetCache // the readers'
 
@@ -117,9 +118,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	wq := cloneValues(common)
 	wq.Add("_pragma", "synchronous("+sync+")")
 	wq.Add("_pragma", "cache_size(-"+strconv.Itoa(wcache)+")")
-	// Checkpoints run on the writer; 4000 pages (16 MiB at 4 KiB pages)
-	// keeps the WAL short without checkpointing on every batch.
-	wq.Add("_pragma", "wal_autocheckpoint(16000)")
+	// Checkpoints run in the background (see checkpoint.go).
+	wq.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(backstopPages)+")")
 	wq.Set("_txlock", "immediate")
 	w, err := openDB(path, wq)
 	if err != nil {
@@ -155,12 +155,24 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
+	cq := cloneValues(common)
+	cq.Add("_pragma", "synchronous(FULL)")
+	ck, err := openDB(path, cq)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ck.SetMaxOpenConns(1)
+
 	s := &Store{r: r, w: w, now: now}
 	if err := s.prepare(ctx); err != nil {
+		ck.Close()
 		s.Close()
 		return nil, err
 	}
 	s.startIngest()
+	s.startCheckpointer(ck)
 	return s, nil
 }
 
@@ -207,12 +219,13 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopIngest()
+		var errs []error
+		errs = append(errs, s.stopCheckpointer())
 		for _, st := range []*sql.Stmt{s.insertResult, s.insertChunkStmt, s.insertStatus, s.touchHost} {
 			if st != nil {
 				st.Close()
 			}
 		}
-		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
 		}
