@@ -16,9 +16,11 @@ import (
 // threshold as a backstop, should the checkpointer fall behind.
 
 const (
-	checkpointEvery = time.Second
-	// backstopPages is the writer's wal_autocheckpoint: 256 MiB of WAL.
-	backstopPages = 65536
+	checkpointEvery = 250 * time.Millisecond
+	// backstopPages is the writer's wal_autocheckpoint: 64 MiB of WAL. When
+	// it triggers, the checkpointer has copied all but the last 250 ms of
+	// frames, so the writer's share is small, and the WAL starts over.
+	backstopPages = 16384
 )
 
 // checkpointer owns the checkpoint goroutine.
