@@ -223,24 +223,36 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		return nil, fmt.Errorf("sqlite: results: %w", err)
 	}
 	defer rows.Close()
+	// Columns are decoded once the rows are closed: decoding may look up a
+	// key set, and holding this connection while asking the pool for
+	// another could deadlock a small pool.
+	type raw struct {
+		keyset int64
+		cols   []byte
+	}
 	out := []*osaudit.ResultRow{}
+	var raws []raw
 	for rows.Next() {
 		var r osaudit.ResultRow
-		var keyset int64
-		var cols, decorations []byte
-		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &r.Name, &r.Action, &r.UnixTime, &r.Epoch, &r.Counter, &keyset, &cols, &decorations); err != nil {
+		var x raw
+		var decorations []byte
+		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &r.Name, &r.Action, &r.UnixTime, &r.Epoch, &r.Counter, &x.keyset, &x.cols, &decorations); err != nil {
 			return nil, fmt.Errorf("sqlite: results: %w", err)
-		}
-		if r.Columns, err = s.decodeColumns(ctx, keyset, cols); err != nil {
-			return nil, err
 		}
 		if err := unmarshal(decorations, &r.Decorations); err != nil {
 			return nil, err
 		}
 		out = append(out, &r)
+		raws = append(raws, x)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: results: %w", err)
+	}
+	rows.Close()
+	for i, r := range out {
+		if r.Columns, err = s.decodeColumns(ctx, raws[i].keyset, raws[i].cols); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
