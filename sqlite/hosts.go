@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -304,12 +306,29 @@ func (s *Store) TouchHosts(ctx context.Context, seen map[int64]time.Time) error 
 	if len(seen) == 0 {
 		return nil
 	}
+	// One statement over a JSON array of [id, time] pairs, sorted by id
+	// so that the updates walk the table in order.
+	ids := make([]int64, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b := make([]byte, 0, len(seen)*28)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, id, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, micros(seen[id]), 10)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
 	return s.write(ctx, func(tx *sql.Tx) error {
-		st := tx.StmtContext(ctx, s.touchHost)
-		for id, at := range seen {
-			if _, err := st.ExecContext(ctx, id, micros(at)); err != nil {
-				return fmt.Errorf("sqlite: touch host %d: %w", id, err)
-			}
+		if _, err := tx.StmtContext(ctx, s.touchHost).ExecContext(ctx, string(b)); err != nil {
+			return fmt.Errorf("sqlite: touch hosts: %w", err)
 		}
 		return nil
 	})

@@ -208,7 +208,9 @@ func (s *Store) prepare(ctx context.Context) error {
 	s.insertResult = prep(insertResultSQL)
 	s.insertChunkStmt = prep(insertResultsSQL)
 	s.insertStatus = prep(insertStatusSQL)
-	s.touchHost = prep(`UPDATE hosts SET last_seen = ?2 WHERE id = ?1 AND last_seen < ?2`)
+	s.touchHost = prep(`UPDATE hosts SET last_seen = t.at
+		FROM (SELECT value ->> 0 AS id, value ->> 1 AS at FROM json_each(?)) AS t
+		WHERE hosts.id = t.id AND hosts.last_seen < t.at`)
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
