@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/osaudit/osaudit/osquery"
 )
 
 // Result columns are stored compactly: the row holds a JSON array of the
@@ -121,7 +123,7 @@ func appendKeysJSON(b []byte, keys []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = osquery.AppendJSONString(b, k)
 	}
 	return append(b, ']')
 }
@@ -148,7 +150,7 @@ func (in *interner) columns(ctx context.Context, tx *sql.Tx, nameID int64, m map
 		if i > 0 {
 			in.buf = append(in.buf, ',')
 		}
-		in.buf = appendString(in.buf, m[k])
+		in.buf = osquery.AppendJSONString(in.buf, m[k])
 	}
 	in.buf = append(in.buf, ']')
 	return ks.id, string(in.buf), nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osaudit/osaudit"
+	"github.com/osaudit/osaudit/osquery"
 )
 
 // insertChunk is how many rows one multi-row INSERT carries: fewer
@@ -207,7 +208,7 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		}
 	}
 	if f.Search != "" {
-		js := string(appendString(nil, f.Search))
+		js := string(osquery.AppendJSONString(nil, f.Search))
 		q.add(`r.columns LIKE ? ESCAPE '\'`, likePattern(js[1:len(js)-1]))
 		q.add(`EXISTS (SELECT 1 FROM json_each(r.columns) WHERE value LIKE ? ESCAPE '\')`, likePattern(f.Search))
 	}
