@@ -301,26 +301,18 @@ func (s *Store) Statuses(ctx context.Context, f osaudit.ResultFilter) ([]*osaudi
 	if len(q.where) > 0 {
 		where = strings.Join(q.where, " AND ")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, time, severity, filename, line, message, version
+	return queryAll(ctx, s.r, "statuses", scanStatus, `SELECT id, customer_id, host_id, time, severity, filename, line, message, version
 		FROM statuses INDEXED BY `+index+` WHERE `+where+` ORDER BY time, id LIMIT ?`, append(q.args, n)...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: statuses: %w", err)
+}
+
+func scanStatus(row scanner) (*osaudit.StatusRow, error) {
+	var r osaudit.StatusRow
+	var t int64
+	if err := row.Scan(&r.ID, &r.CustomerID, &r.HostID, &t, &r.Severity, &r.Filename, &r.Line, &r.Message, &r.Version); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	out := []*osaudit.StatusRow{}
-	for rows.Next() {
-		var r osaudit.StatusRow
-		var t int64
-		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &t, &r.Severity, &r.Filename, &r.Line, &r.Message, &r.Version); err != nil {
-			return nil, fmt.Errorf("sqlite: statuses: %w", err)
-		}
-		r.Time = fromMicros(t)
-		out = append(out, &r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: statuses: %w", err)
-	}
-	return out, nil
+	r.Time = fromMicros(t)
+	return &r, nil
 }
 
 // pruneChunk bounds the rows one pruning transaction deletes, so that

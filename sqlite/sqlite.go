@@ -346,3 +346,41 @@ func checkAffected(res sql.Result, what string, id int64) error {
 	}
 	return nil
 }
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs q on db and scans every row with scan; what names the
+// query in errors.
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// queryOne scans the row q returns on db, or returns missing if there is
+// none.
+func queryOne[T any](ctx context.Context, db *sql.DB, what string, missing error, scan func(scanner) (T, error), q string, args ...any) (T, error) {
+	v, err := scan(db.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, missing
+	}
+	if err != nil {
+		return v, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return v, nil
+}
