@@ -147,6 +147,16 @@ func (s *Store) insertStatuses(ctx context.Context, tx *sql.Tx, rows []*osaudit.
 	return nil
 }
 
+// ceilUnix returns the first whole second at or after t: a row's time is a
+// whole second, so unix_time >= ceilUnix(t) means "at or after t", and
+// unix_time < ceilUnix(t) "before t".
+func ceilUnix(t time.Time) int64 {
+	if t.Nanosecond() > 0 {
+		return t.Unix() + 1
+	}
+	return t.Unix()
+}
+
 // resultQuery builds the WHERE clause of Results and Statuses.
 type resultQuery struct {
 	where []string
@@ -190,10 +200,10 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		q.add("r.action = ?", f.Action)
 	}
 	if !f.Since.IsZero() {
-		q.add("r.unix_time >= ?", f.Since.Unix())
+		q.add("r.unix_time >= ?", ceilUnix(f.Since))
 	}
 	if !f.Until.IsZero() {
-		q.add("r.unix_time < ?", f.Until.Unix())
+		q.add("r.unix_time < ?", ceilUnix(f.Until))
 	}
 	if f.After > 0 {
 		var t int64

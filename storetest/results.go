@@ -116,6 +116,9 @@ func testResults(t *testing.T, s osaudit.Store) {
 		{"customer since until", osaudit.ResultFilter{CustomerID: f.a.ID, Since: since, Until: until}, func(r *osaudit.ResultRow) bool {
 			return r.CustomerID == f.a.ID && r.UnixTime >= f.t0+10 && r.UnixTime < f.t0+20
 		}},
+		{"bounds within a second", osaudit.ResultFilter{Since: since.Add(time.Millisecond), Until: until.Add(time.Millisecond)}, func(r *osaudit.ResultRow) bool {
+			return r.UnixTime > f.t0+10 && r.UnixTime <= f.t0+20
+		}},
 		{"search", osaudit.ResultFilter{Search: "proc-1"}, func(r *osaudit.ResultRow) bool {
 			n := r.Columns["name"]
 			return n == "proc-1" || len(n) == 7 && n[:6] == "proc-1"
