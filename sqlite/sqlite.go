@@ -1,21 +1,22 @@
 // Package sqlite is the manager's embedded store: osaudit.Store on one
 // SQLite file (modernc.org/sqlite, pure Go), in WAL mode, with a pool of
-// read connections and a single writer connection.
+// read connections, a single writer connection and a checkpointer.
 //
 // Durability: every write is one transaction on the writer connection, and
 // the connection runs with synchronous=FULL by default, so a commit (and so
 // InsertResults' return) is on stable storage: the WAL is fsynced at every
 // commit. synchronous=NORMAL would fsync only at checkpoints and could lose
-// the last transactions on a power loss (not on a crash of the process);
-// since ingest writes whole batches in one transaction, FULL costs one
-// fsync per batch and measures within a few percent of NORMAL (see
-// docs/performance.md), so FULL is the default and NORMAL an option.
+// the last transactions on a power loss (not on a crash of the process).
+// Concurrent ingest calls share one transaction (ingest.go), so FULL costs
+// one fsync per group and about 10% of ingest throughput (see
+// docs/performance.md): FULL is the default, NORMAL an option.
 //
 // Conventions: times are stored as microseconds since the Unix epoch and
 // returned in UTC (the same precision as PostgreSQL's timestamptz); ids are
-// never reused. Maps and lists are JSON text. Strings are stored as given;
-// result and campaign row maps are JSON, so invalid UTF-8 in them is
-// replaced with U+FFFD, as the REST API's JSON would anyway.
+// never reused. Maps and lists are JSON text. Agents' strings (inventory,
+// result names and columns, status lines, campaign answers) are made valid
+// UTF-8, each invalid byte becoming U+FFFD as encoding/json does; other
+// strings are stored byte for byte.
 package sqlite
 
 import (
