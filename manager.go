@@ -227,10 +227,10 @@ type ResultFilter struct {
 	HostID     int64
 	Name       string // exact query name
 	Action     string
-	Since      time.Time
-	Until      time.Time
-	Search     string // substring of any column value
-	Page
+	Since      time.Time // inclusive
+	Until      time.Time // exclusive
+	Search     string    // substring of any column value, ASCII case ignored
+	Page                 // After: the ID of the previous page's last row
 }
 
 // Role is what a user or token may do.

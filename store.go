@@ -109,7 +109,11 @@ type ResultStore interface {
 	// InsertResults stores rows durably; it returns only once they are.
 	InsertResults(ctx context.Context, rows []*ResultRow) error
 	InsertStatus(ctx context.Context, rows []*StatusRow) error
+	// Results lists rows in (UnixTime, ID) order, oldest first; the next
+	// page is f.After = the ID of the last row of this one.
 	Results(ctx context.Context, f ResultFilter) ([]*ResultRow, error)
+	// Statuses lists status lines in (Time, ID) order, paged like Results;
+	// f.Search matches the message, f.Name and f.Action do not apply.
 	Statuses(ctx context.Context, f ResultFilter) ([]*StatusRow, error)
 	// PruneResults deletes result and status rows older than before.
 	PruneResults(ctx context.Context, before time.Time) (int64, error)

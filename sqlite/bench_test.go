@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,13 +103,17 @@ func BenchmarkInsertResults(b *testing.B) {
 				batches := benchBatches(256, t0+86400)
 				b.ResetTimer()
 				cpu := cpuTime()
+				var lat []time.Duration
 				for i := 0; b.Loop(); i++ {
 					batch := batches[i%len(batches)]
+					start := time.Now()
 					if err := s.InsertResults(ctx, batch); err != nil {
 						b.Fatal(err)
 					}
+					lat = append(lat, time.Since(start))
 				}
 				reportRows(b, b.N*benchBatch, cpuTime()-cpu)
+				reportLatency(b, lat)
 			})
 		}
 	}
@@ -155,6 +160,17 @@ func reportRows(b *testing.B, rows int, cpu time.Duration) {
 	}
 }
 
+// reportLatency reports the p99 and the maximum of a call's latencies
+// (checkpoints show up there).
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+}
+
 // benchHostsStore returns a store with benchHosts hosts.
 func benchHostsStore(b *testing.B) (*Store, []int64) {
 	s := openTemp(b, Options{})
@@ -189,6 +205,7 @@ func BenchmarkTouchHosts(b *testing.B) {
 	ctx := context.Background()
 	now := time.Now()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		seen := make(map[int64]time.Time, len(ids))
 		at := now.Add(time.Duration(i) * time.Second)
@@ -200,6 +217,7 @@ func BenchmarkTouchHosts(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(ids))/b.Elapsed().Seconds(), "hosts/s")
+	b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/1000/float64(b.N*len(ids)), "cpu-µs/host")
 }
 
 // BenchmarkHostAuth measures loading all 20,000 hosts' auth data.
@@ -208,12 +226,14 @@ func BenchmarkHostAuth(b *testing.B) {
 	defer s.Close()
 	ctx := context.Background()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for b.Loop() {
 		hs, err := s.HostAuth(ctx)
 		if err != nil || len(hs) != len(ids) {
 			b.Fatal(len(hs), err)
 		}
 	}
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkCountHosts measures the dashboard's count over 20,000 hosts.

@@ -77,7 +77,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c *osaudit.Campaign) error {
 
 const campaignColumns = `id, coalesce(customer_id, 0), sql, host_ids, label_ids, created_by, created_at, expires_at`
 
-func scanCampaign(row interface{ Scan(...any) error }) (*osaudit.Campaign, error) {
+func scanCampaign(row scanner) (*osaudit.Campaign, error) {
 	var c osaudit.Campaign
 	var hosts, labels []byte
 	var created, expires int64
@@ -102,35 +102,14 @@ func scanCampaign(row interface{ Scan(...any) error }) (*osaudit.Campaign, error
 
 // Campaign returns the campaign with id.
 func (s *Store) Campaign(ctx context.Context, id int64) (*osaudit.Campaign, error) {
-	c, err := scanCampaign(s.r.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("campaign", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: campaign %d: %w", id, err)
-	}
-	return c, nil
+	return queryOne(ctx, s.r, "campaign", notFound("campaign", id), scanCampaign,
+		`SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id)
 }
 
 // ActiveCampaigns lists the campaigns that expire after now, by ID.
 func (s *Store) ActiveCampaigns(ctx context.Context, now time.Time) ([]*osaudit.Campaign, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE expires_at > ? ORDER BY id`, micros(now))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: active campaigns: %w", err)
-	}
-	defer rows.Close()
-	cs := []*osaudit.Campaign{}
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: active campaigns: %w", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: active campaigns: %w", err)
-	}
-	return cs, nil
+	return queryAll(ctx, s.r, "active campaigns", scanCampaign,
+		`SELECT `+campaignColumns+` FROM campaigns WHERE expires_at > ? ORDER BY id`, micros(now))
 }
 
 var campaignStatuses = map[string]bool{
@@ -248,31 +227,23 @@ func (s *Store) CampaignResults(ctx context.Context, campaignID, after int64, li
 	if !exists {
 		return nil, notFound("campaign", campaignID)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, campaign_id, host_id, status, error, rows, stats, at
+	return queryAll(ctx, s.r, "campaign results", scanCampaignResult, `SELECT seq, campaign_id, host_id, status, error, rows, stats, at
 		FROM campaign_results WHERE campaign_id = ? AND seq > ? ORDER BY seq LIMIT ?`, campaignID, after, n)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: campaign results: %w", err)
+}
+
+func scanCampaignResult(row scanner) (*osaudit.CampaignResult, error) {
+	var r osaudit.CampaignResult
+	var data, stats []byte
+	var at int64
+	if err := row.Scan(&r.Seq, &r.CampaignID, &r.HostID, &r.Status, &r.Error, &data, &stats, &at); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	out := []*osaudit.CampaignResult{}
-	for rows.Next() {
-		var r osaudit.CampaignResult
-		var data, stats []byte
-		var at int64
-		if err := rows.Scan(&r.Seq, &r.CampaignID, &r.HostID, &r.Status, &r.Error, &data, &stats, &at); err != nil {
-			return nil, fmt.Errorf("sqlite: campaign results: %w", err)
-		}
-		r.At = fromMicros(at)
-		if err := unmarshal(data, &r.Rows); err != nil {
-			return nil, err
-		}
-		if err := unmarshal(stats, &r.Stats); err != nil {
-			return nil, err
-		}
-		out = append(out, &r)
+	r.At = fromMicros(at)
+	if err := unmarshal(data, &r.Rows); err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: campaign results: %w", err)
+	if err := unmarshal(stats, &r.Stats); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &r, nil
 }

@@ -53,7 +53,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c *osaudit.Customer) error {
 	})
 }
 
-func scanCustomer(row interface{ Scan(...any) error }) (*osaudit.Customer, error) {
+func scanCustomer(row scanner) (*osaudit.Customer, error) {
 	var c osaudit.Customer
 	var created int64
 	if err := row.Scan(&c.ID, &c.Name, &created); err != nil {
@@ -65,47 +65,19 @@ func scanCustomer(row interface{ Scan(...any) error }) (*osaudit.Customer, error
 
 // Customer returns the customer with id.
 func (s *Store) Customer(ctx context.Context, id int64) (*osaudit.Customer, error) {
-	c, err := scanCustomer(s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM customers WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("customer", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: customer %d: %w", id, err)
-	}
-	return c, nil
+	return queryOne(ctx, s.r, "customer", notFound("customer", id), scanCustomer,
+		`SELECT id, name, created_at FROM customers WHERE id = ?`, id)
 }
 
 // CustomerByName returns the customer named name.
 func (s *Store) CustomerByName(ctx context.Context, name string) (*osaudit.Customer, error) {
-	c, err := scanCustomer(s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM customers WHERE name = ?`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "customer %q not found", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: customer %q: %w", name, err)
-	}
-	return c, nil
+	return queryOne(ctx, s.r, "customer", osaudit.Errorf(osaudit.ENOTFOUND, "customer %q not found", name), scanCustomer,
+		`SELECT id, name, created_at FROM customers WHERE name = ?`, name)
 }
 
 // Customers lists every customer by ID.
 func (s *Store) Customers(ctx context.Context) ([]*osaudit.Customer, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at FROM customers ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: customers: %w", err)
-	}
-	defer rows.Close()
-	cs := []*osaudit.Customer{}
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: customers: %w", err)
-		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: customers: %w", err)
-	}
-	return cs, nil
+	return queryAll(ctx, s.r, "customers", scanCustomer, `SELECT id, name, created_at FROM customers ORDER BY id`)
 }
 
 // DeleteCustomer deletes a customer and everything that is its own
@@ -189,7 +161,7 @@ func (s *Store) CreateEnrollSecret(ctx context.Context, e *osaudit.EnrollSecret)
 
 const secretColumns = `id, customer_id, name, hash, created_at, revoked_at`
 
-func scanSecret(row interface{ Scan(...any) error }) (*osaudit.EnrollSecret, error) {
+func scanSecret(row scanner) (*osaudit.EnrollSecret, error) {
 	var e osaudit.EnrollSecret
 	var created int64
 	var revoked sql.NullInt64
@@ -206,23 +178,8 @@ func scanSecret(row interface{ Scan(...any) error }) (*osaudit.EnrollSecret, err
 
 // EnrollSecrets lists a customer's secrets, revoked ones included, by ID.
 func (s *Store) EnrollSecrets(ctx context.Context, customerID int64) ([]*osaudit.EnrollSecret, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+secretColumns+` FROM enroll_secrets WHERE customer_id = ? ORDER BY id`, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: enroll secrets: %w", err)
-	}
-	defer rows.Close()
-	es := []*osaudit.EnrollSecret{}
-	for rows.Next() {
-		e, err := scanSecret(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: enroll secrets: %w", err)
-		}
-		es = append(es, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: enroll secrets: %w", err)
-	}
-	return es, nil
+	return queryAll(ctx, s.r, "enroll secrets", scanSecret,
+		`SELECT `+secretColumns+` FROM enroll_secrets WHERE customer_id = ? ORDER BY id`, customerID)
 }
 
 // EnrollSecretByHash finds a secret that is not revoked.
@@ -230,14 +187,8 @@ func (s *Store) EnrollSecretByHash(ctx context.Context, hash []byte) (*osaudit.E
 	if len(hash) == 0 {
 		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "enroll secret not found")
 	}
-	e, err := scanSecret(s.r.QueryRowContext(ctx, `SELECT `+secretColumns+` FROM enroll_secrets WHERE hash = ? AND revoked_at IS NULL`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "enroll secret not found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: enroll secret: %w", err)
-	}
-	return e, nil
+	return queryOne(ctx, s.r, "enroll secret", osaudit.Errorf(osaudit.ENOTFOUND, "enroll secret not found"), scanSecret,
+		`SELECT `+secretColumns+` FROM enroll_secrets WHERE hash = ? AND revoked_at IS NULL`, hash)
 }
 
 // RevokeEnrollSecret revokes a secret at at. Revoking a revoked secret

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +19,7 @@ const hostColumns = `h.id, h.customer_id, h.identifier, h.node_key_hash, h.hostn
 	h.cpu_brand, h.cpu_logical, h.memory_bytes, h.hardware_vendor, h.hardware_model, h.hardware_serial,
 	h.primary_ip, h.primary_mac, h.uptime_seconds, h.enrolled_at, h.last_seen, h.detail_updated_at`
 
-func scanHost(row interface{ Scan(...any) error }, extra ...any) (*osaudit.Host, error) {
+func scanHost(row scanner, extra ...any) (*osaudit.Host, error) {
 	var h osaudit.Host
 	var enrolled, seen, detail int64
 	dest := []any{&h.ID, &h.CustomerID, &h.Identifier, &h.NodeKeyHash, &h.Hostname, &h.UUID, &h.Platform,
@@ -210,23 +212,10 @@ func (s *Store) Hosts(ctx context.Context, f osaudit.HostFilter) ([]*osaudit.Hos
 	}
 	q := `SELECT ` + hostColumns + ` FROM hosts h WHERE ` + strings.Join(where, " AND ") + ` ORDER BY h.id LIMIT ?`
 	args = append(args, n)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	hs, err := queryAll(ctx, s.r, "hosts", func(r scanner) (*osaudit.Host, error) { return scanHost(r) }, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: hosts: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	hs := []*osaudit.Host{}
-	for rows.Next() {
-		h, err := scanHost(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: hosts: %w", err)
-		}
-		hs = append(hs, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: hosts: %w", err)
-	}
-	rows.Close()
 	if err := s.loadLabelIDs(ctx, hs); err != nil {
 		return nil, err
 	}
@@ -237,27 +226,19 @@ func (s *Store) Hosts(ctx context.Context, f osaudit.HostFilter) ([]*osaudit.Hos
 // ID, CustomerID, NodeKeyHash (nil when revoked), Identifier, Hostname,
 // the platform fields, LastSeen and DetailUpdatedAt.
 func (s *Store) HostAuth(ctx context.Context) ([]*osaudit.Host, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, node_key_hash, identifier, hostname, platform,
+	return queryAll(ctx, s.r, "host auth", scanAuth, `SELECT id, customer_id, node_key_hash, identifier, hostname, platform,
 		platform_like, platform_type, os_name, os_version, last_seen, detail_updated_at FROM hosts ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: host auth: %w", err)
+}
+
+func scanAuth(row scanner) (*osaudit.Host, error) {
+	h := new(osaudit.Host)
+	var seen, detail int64
+	if err := row.Scan(&h.ID, &h.CustomerID, &h.NodeKeyHash, &h.Identifier, &h.Hostname, &h.Platform,
+		&h.PlatformLike, &h.PlatformType, &h.OSName, &h.OSVersion, &seen, &detail); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var hs []*osaudit.Host
-	for rows.Next() {
-		h := new(osaudit.Host)
-		var seen, detail int64
-		if err := rows.Scan(&h.ID, &h.CustomerID, &h.NodeKeyHash, &h.Identifier, &h.Hostname, &h.Platform,
-			&h.PlatformLike, &h.PlatformType, &h.OSName, &h.OSVersion, &seen, &detail); err != nil {
-			return nil, fmt.Errorf("sqlite: host auth: %w", err)
-		}
-		h.LastSeen, h.DetailUpdatedAt = fromMicros(seen), fromMicros(detail)
-		hs = append(hs, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: host auth: %w", err)
-	}
-	return hs, nil
+	h.LastSeen, h.DetailUpdatedAt = fromMicros(seen), fromMicros(detail)
+	return h, nil
 }
 
 // UpdateHostDetails replaces a host's inventory fields and Details and sets
@@ -304,12 +285,29 @@ func (s *Store) TouchHosts(ctx context.Context, seen map[int64]time.Time) error 
 	if len(seen) == 0 {
 		return nil
 	}
+	// One statement over a JSON array of [id, time] pairs, sorted by id
+	// so that the updates walk the table in order.
+	ids := make([]int64, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b := make([]byte, 0, len(seen)*28)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, id, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, micros(seen[id]), 10)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
 	return s.write(ctx, func(tx *sql.Tx) error {
-		st := tx.StmtContext(ctx, s.touchHost)
-		for id, at := range seen {
-			if _, err := st.ExecContext(ctx, id, micros(at)); err != nil {
-				return fmt.Errorf("sqlite: touch host %d: %w", id, err)
-			}
+		if _, err := tx.StmtContext(ctx, s.touchHost).ExecContext(ctx, string(b)); err != nil {
+			return fmt.Errorf("sqlite: touch hosts: %w", err)
 		}
 		return nil
 	})

@@ -36,7 +36,7 @@ type ingester struct {
 
 func (s *Store) startIngest() {
 	s.ing = &ingester{queue: make(chan *ingestReq, 256), exited: make(chan struct{})}
-	s.names, s.newNames = map[string]int64{}, map[string]int64{}
+	s.intern = newInterner()
 	go s.ingestLoop()
 }
 
@@ -125,17 +125,12 @@ func (s *Store) commitGroup(group []*ingestReq) {
 	}
 }
 
-// ingestWrite is write for the ingest goroutine: result names interned in
-// the transaction join the cache only once it commits.
+// ingestWrite is write for the ingest goroutine: the names and key sets
+// interned in the transaction join the cache only once it commits.
 func (s *Store) ingestWrite(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	clear(s.newNames)
+	s.intern.begin()
 	err := s.write(ctx, fn)
-	if err == nil {
-		for name, id := range s.newNames {
-			s.names[name] = id
-		}
-	}
-	clear(s.newNames)
+	s.intern.end(err == nil)
 	return err
 }
 

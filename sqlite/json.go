@@ -6,11 +6,13 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/osaudit/osaudit/osquery"
 )
 
-// appendStringMap appends m as a JSON object with sorted keys. It is the
-// hot path's encoder (a result row's columns): no reflection, one buffer.
-// Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+// appendStringMap appends m as a JSON object with sorted keys, without
+// reflection, into one buffer. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does.
 func appendStringMap(b []byte, m map[string]string, keys []string) ([]byte, []string) {
 	keys = keys[:0]
 	for k := range m {
@@ -22,65 +24,11 @@ func appendStringMap(b []byte, m map[string]string, keys []string) ([]byte, []st
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = osquery.AppendJSONString(b, k)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = osquery.AppendJSONString(b, m[k])
 	}
 	return append(b, '}'), keys
-}
-
-const hex = "0123456789abcdef"
-
-// appendString appends s as a JSON string. HTML characters are not escaped
-// (the stored text is data, not markup).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript; escape
-		// them as encoding/json does.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // marshal encodes v for a JSON column.

@@ -53,7 +53,7 @@ func (s *Store) SaveLabel(ctx context.Context, l *osaudit.Label) error {
 
 const labelColumns = `id, coalesce(customer_id, 0), name, description, sql, platform, manual, updated_at`
 
-func scanLabel(row interface{ Scan(...any) error }) (*osaudit.Label, error) {
+func scanLabel(row scanner) (*osaudit.Label, error) {
 	var l osaudit.Label
 	var updated int64
 	if err := row.Scan(&l.ID, &l.CustomerID, &l.Name, &l.Description, &l.SQL, &l.Platform, &l.Manual, &updated); err != nil {
@@ -65,49 +65,19 @@ func scanLabel(row interface{ Scan(...any) error }) (*osaudit.Label, error) {
 
 // Label returns the label with id.
 func (s *Store) Label(ctx context.Context, id int64) (*osaudit.Label, error) {
-	l, err := scanLabel(s.r.QueryRowContext(ctx, `SELECT `+labelColumns+` FROM labels WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("label", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: label %d: %w", id, err)
-	}
-	return l, nil
+	return queryOne(ctx, s.r, "label", notFound("label", id), scanLabel, `SELECT `+labelColumns+` FROM labels WHERE id = ?`, id)
 }
 
 // LabelByName returns the customer's label (0: the provider's) named name.
 func (s *Store) LabelByName(ctx context.Context, customerID int64, name string) (*osaudit.Label, error) {
-	l, err := scanLabel(s.r.QueryRowContext(ctx, `SELECT `+labelColumns+` FROM labels
-		WHERE coalesce(customer_id, 0) = ? AND name = ?`, customerID, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "label %q not found", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: label %q: %w", name, err)
-	}
-	return l, nil
+	return queryOne(ctx, s.r, "label", osaudit.Errorf(osaudit.ENOTFOUND, "label %q not found", name), scanLabel,
+		`SELECT `+labelColumns+` FROM labels WHERE coalesce(customer_id, 0) = ? AND name = ?`, customerID, name)
 }
 
 // Labels lists the labels the scope sees, by ID.
 func (s *Store) Labels(ctx context.Context, sc osaudit.Scope) ([]*osaudit.Label, error) {
 	where, args := scopeWhere(sc)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+labelColumns+` FROM labels WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: labels: %w", err)
-	}
-	defer rows.Close()
-	ls := []*osaudit.Label{}
-	for rows.Next() {
-		l, err := scanLabel(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: labels: %w", err)
-		}
-		ls = append(ls, l)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: labels: %w", err)
-	}
-	return ls, nil
+	return queryAll(ctx, s.r, "labels", scanLabel, `SELECT `+labelColumns+` FROM labels WHERE `+where+` ORDER BY id`, args...)
 }
 
 // DeleteLabel deletes a label and its membership. It fails with ECONFLICT

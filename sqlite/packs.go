@@ -130,7 +130,7 @@ func (s *Store) saveTargets(ctx context.Context, tx *sql.Tx, id int64, p *osaudi
 const packColumns = `id, coalesce(customer_id, 0), name, description, platform, version, shard, discovery, queries,
 	platforms, disabled, updated_at`
 
-func scanPack(row interface{ Scan(...any) error }) (*osaudit.Pack, error) {
+func scanPack(row scanner) (*osaudit.Pack, error) {
 	var p osaudit.Pack
 	var discovery, queries, platforms []byte
 	var updated int64
@@ -168,29 +168,15 @@ type target struct {
 
 // packs reads packs matching where and their targets.
 func (s *Store) packs(ctx context.Context, where string, args ...any) ([]*osaudit.Pack, map[int64][]target, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+packColumns+` FROM packs WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: packs: %w", err)
+	ps, err := queryAll(ctx, s.r, "packs", scanPack, `SELECT `+packColumns+` FROM packs WHERE `+where+` ORDER BY id`, args...)
+	if err != nil || len(ps) == 0 {
+		return ps, nil, err
 	}
-	defer rows.Close()
-	ps := []*osaudit.Pack{}
-	var ids []int64
-	for rows.Next() {
-		p, err := scanPack(rows)
-		if err != nil {
-			return nil, nil, fmt.Errorf("sqlite: packs: %w", err)
-		}
-		ps = append(ps, p)
-		ids = append(ids, p.ID)
+	ids := make([]int64, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
 	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("sqlite: packs: %w", err)
-	}
-	rows.Close()
-	if len(ps) == 0 {
-		return ps, nil, nil
-	}
-	rows, err = s.r.QueryContext(ctx, `
+	rows, err := s.r.QueryContext(ctx, `
 		SELECT pack_id, customer_id, 0, 0 FROM pack_customers WHERE pack_id IN (SELECT value FROM json_each(?1))
 		UNION ALL
 		SELECT pl.pack_id, 0, pl.label_id, coalesce(l.customer_id, 0) FROM pack_labels pl JOIN labels l ON l.id = pl.label_id

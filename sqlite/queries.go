@@ -144,7 +144,7 @@ func nonNil[T any](s []T) []T {
 const queryColumns = `id, coalesce(customer_id, 0), name, sql, description, interval, snapshot, removed, platform,
 	version, shard, techniques, updated_at`
 
-func scanQuery(row interface{ Scan(...any) error }) (*osaudit.Query, error) {
+func scanQuery(row scanner) (*osaudit.Query, error) {
 	var q osaudit.Query
 	var removed sql.NullBool
 	var techniques []byte
@@ -165,49 +165,19 @@ func scanQuery(row interface{ Scan(...any) error }) (*osaudit.Query, error) {
 
 // Query returns the query with id.
 func (s *Store) Query(ctx context.Context, id int64) (*osaudit.Query, error) {
-	q, err := scanQuery(s.r.QueryRowContext(ctx, `SELECT `+queryColumns+` FROM queries WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("query", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: query %d: %w", id, err)
-	}
-	return q, nil
+	return queryOne(ctx, s.r, "query", notFound("query", id), scanQuery, `SELECT `+queryColumns+` FROM queries WHERE id = ?`, id)
 }
 
 // QueryByName returns the customer's query (0: the provider's) named name.
 func (s *Store) QueryByName(ctx context.Context, customerID int64, name string) (*osaudit.Query, error) {
-	q, err := scanQuery(s.r.QueryRowContext(ctx, `SELECT `+queryColumns+` FROM queries
-		WHERE coalesce(customer_id, 0) = ? AND name = ?`, customerID, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "query %q not found", name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: query %q: %w", name, err)
-	}
-	return q, nil
+	return queryOne(ctx, s.r, "query", osaudit.Errorf(osaudit.ENOTFOUND, "query %q not found", name), scanQuery,
+		`SELECT `+queryColumns+` FROM queries WHERE coalesce(customer_id, 0) = ? AND name = ?`, customerID, name)
 }
 
 // Queries lists the queries the scope sees, by ID.
 func (s *Store) Queries(ctx context.Context, sc osaudit.Scope) ([]*osaudit.Query, error) {
 	where, args := scopeWhere(sc)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+queryColumns+` FROM queries WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: queries: %w", err)
-	}
-	defer rows.Close()
-	qs := []*osaudit.Query{}
-	for rows.Next() {
-		q, err := scanQuery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: queries: %w", err)
-		}
-		qs = append(qs, q)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: queries: %w", err)
-	}
-	return qs, nil
+	return queryAll(ctx, s.r, "queries", scanQuery, `SELECT `+queryColumns+` FROM queries WHERE `+where+` ORDER BY id`, args...)
 }
 
 // DeleteQuery deletes a query. Packs carry their own copies of their

@@ -9,18 +9,19 @@ import (
 	"time"
 
 	"github.com/osaudit/osaudit"
+	"github.com/osaudit/osaudit/osquery"
 )
 
 // insertChunk is how many rows one multi-row INSERT carries: fewer
-// statement executions per batch (9 parameters a row, far below SQLite's
+// statement executions per batch (10 parameters a row, far below SQLite's
 // limit of 32766).
 const insertChunk = 32
 
-const insertResultSQL = `INSERT INTO results (customer_id, host_id, name_id, action, unix_time, epoch, counter, columns, decorations)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertResultSQL = `INSERT INTO results (customer_id, host_id, name_id, action, unix_time, epoch, counter, keyset_id,
+	columns, decorations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertResultsSQL is insertResultSQL for insertChunk rows.
-var insertResultsSQL = insertResultSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?)", insertChunk-1)
+var insertResultsSQL = insertResultSQL + strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", insertChunk-1)
 
 const insertStatusSQL = `INSERT INTO statuses (customer_id, host_id, time, severity, filename, line, message, version)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
@@ -39,9 +40,10 @@ func checkResult(r *osaudit.ResultRow) error {
 
 // InsertResults stores rows in one transaction, durably (see the package
 // comment), and sets their IDs. Concurrent calls share a transaction (see
-// ingest.go); a call's rows are stored all or none. Columns and decorations are stored as JSON
-// objects with sorted keys; invalid UTF-8 in them becomes U+FFFD. Rows are
-// not checked against the hosts table (the server authenticated them).
+// ingest.go); a call's rows are stored all or none. Columns are stored
+// compactly (see columns.go), decorations as a JSON object; invalid UTF-8
+// in them becomes U+FFFD. Rows are not checked against the hosts table
+// (the server authenticated them).
 func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) error {
 	for _, r := range rows {
 		if err := checkResult(r); err != nil {
@@ -58,7 +60,7 @@ func (s *Store) InsertResults(ctx context.Context, rows []*osaudit.ResultRow) er
 func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.ResultRow) error {
 	var buf []byte
 	var keys []string
-	args := make([]any, 0, 9*insertChunk)
+	args := make([]any, 0, 10*insertChunk)
 	one := tx.StmtContext(ctx, s.insertResult)
 	many := tx.StmtContext(ctx, s.insertChunkStmt)
 	for len(rows) > 0 {
@@ -70,18 +72,20 @@ func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.R
 		}
 		args = args[:0]
 		for i, r := range chunk {
-			nameID, err := s.nameID(ctx, tx, r.Name)
+			nameID, err := s.intern.nameID(ctx, tx, r.Name)
 			if err != nil {
 				return err
 			}
-			buf, keys = appendStringMap(buf[:0], r.Columns, keys)
-			cols := string(buf)
+			keyset, cols, err := s.intern.columns(ctx, tx, nameID, r.Columns)
+			if err != nil {
+				return err
+			}
 			var decorations any
 			if len(r.Decorations) > 0 {
 				buf, keys = appendStringMap(buf[:0], r.Decorations, keys)
 				decorations = string(buf)
 			}
-			args = append(args, r.CustomerID, r.HostID, nameID, clean(r.Action), r.UnixTime, r.Epoch, r.Counter, cols, decorations)
+			args = append(args, r.CustomerID, r.HostID, nameID, clean(r.Action), r.UnixTime, r.Epoch, r.Counter, keyset, cols, decorations)
 			if st == one {
 				res, err := st.ExecContext(ctx, args...)
 				if err != nil {
@@ -143,30 +147,14 @@ func (s *Store) insertStatuses(ctx context.Context, tx *sql.Tx, rows []*osaudit.
 	return nil
 }
 
-// nameID returns the id of a result name, interning it if new. Only the
-// ingest goroutine calls it: s.names holds committed names, s.newNames
-// those of the transaction in progress (see commitGroup).
-func (s *Store) nameID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
-	if id, ok := s.names[name]; ok {
-		return id, nil
+// ceilUnix returns the first whole second at or after t: a row's time is a
+// whole second, so unix_time >= ceilUnix(t) means "at or after t", and
+// unix_time < ceilUnix(t) "before t".
+func ceilUnix(t time.Time) int64 {
+	if t.Nanosecond() > 0 {
+		return t.Unix() + 1
 	}
-	if id, ok := s.newNames[name]; ok {
-		return id, nil
-	}
-	stored := clean(name)
-	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM result_names WHERE name = ?`, stored).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		var res sql.Result
-		if res, err = tx.ExecContext(ctx, `INSERT INTO result_names (name) VALUES (?)`, stored); err == nil {
-			id, err = res.LastInsertId()
-		}
-	}
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: result name %q: %w", stored, err)
-	}
-	s.newNames[name] = id
-	return id, nil
+	return t.Unix()
 }
 
 // resultQuery builds the WHERE clause of Results and Statuses.
@@ -212,10 +200,10 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		q.add("r.action = ?", f.Action)
 	}
 	if !f.Since.IsZero() {
-		q.add("r.unix_time >= ?", f.Since.Unix())
+		q.add("r.unix_time >= ?", ceilUnix(f.Since))
 	}
 	if !f.Until.IsZero() {
-		q.add("r.unix_time < ?", f.Until.Unix())
+		q.add("r.unix_time < ?", ceilUnix(f.Until))
 	}
 	if f.After > 0 {
 		var t int64
@@ -230,7 +218,7 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		}
 	}
 	if f.Search != "" {
-		js := string(appendString(nil, f.Search))
+		js := string(osquery.AppendJSONString(nil, f.Search))
 		q.add(`r.columns LIKE ? ESCAPE '\'`, likePattern(js[1:len(js)-1]))
 		q.add(`EXISTS (SELECT 1 FROM json_each(r.columns) WHERE value LIKE ? ESCAPE '\')`, likePattern(f.Search))
 	}
@@ -239,30 +227,43 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		where = strings.Join(q.where, " AND ")
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.customer_id, r.host_id, n.name, r.action, r.unix_time, r.epoch,
-		r.counter, r.columns, r.decorations
+		r.counter, r.keyset_id, r.columns, r.decorations
 		FROM results r INDEXED BY `+index+` JOIN result_names n ON n.id = r.name_id
 		WHERE `+where+` ORDER BY r.unix_time, r.id LIMIT ?`, append(q.args, n)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: results: %w", err)
 	}
 	defer rows.Close()
+	// Columns are decoded once the rows are closed: decoding may look up a
+	// key set, and holding this connection while asking the pool for
+	// another could deadlock a small pool.
+	type raw struct {
+		keyset int64
+		cols   []byte
+	}
 	out := []*osaudit.ResultRow{}
+	var raws []raw
 	for rows.Next() {
 		var r osaudit.ResultRow
-		var cols, decorations []byte
-		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &r.Name, &r.Action, &r.UnixTime, &r.Epoch, &r.Counter, &cols, &decorations); err != nil {
+		var x raw
+		var decorations []byte
+		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &r.Name, &r.Action, &r.UnixTime, &r.Epoch, &r.Counter, &x.keyset, &x.cols, &decorations); err != nil {
 			return nil, fmt.Errorf("sqlite: results: %w", err)
-		}
-		if err := unmarshal(cols, &r.Columns); err != nil {
-			return nil, err
 		}
 		if err := unmarshal(decorations, &r.Decorations); err != nil {
 			return nil, err
 		}
 		out = append(out, &r)
+		raws = append(raws, x)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: results: %w", err)
+	}
+	rows.Close()
+	for i, r := range out {
+		if r.Columns, err = s.decodeColumns(ctx, raws[i].keyset, raws[i].cols); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -310,26 +311,18 @@ func (s *Store) Statuses(ctx context.Context, f osaudit.ResultFilter) ([]*osaudi
 	if len(q.where) > 0 {
 		where = strings.Join(q.where, " AND ")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, customer_id, host_id, time, severity, filename, line, message, version
+	return queryAll(ctx, s.r, "statuses", scanStatus, `SELECT id, customer_id, host_id, time, severity, filename, line, message, version
 		FROM statuses INDEXED BY `+index+` WHERE `+where+` ORDER BY time, id LIMIT ?`, append(q.args, n)...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: statuses: %w", err)
+}
+
+func scanStatus(row scanner) (*osaudit.StatusRow, error) {
+	var r osaudit.StatusRow
+	var t int64
+	if err := row.Scan(&r.ID, &r.CustomerID, &r.HostID, &t, &r.Severity, &r.Filename, &r.Line, &r.Message, &r.Version); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	out := []*osaudit.StatusRow{}
-	for rows.Next() {
-		var r osaudit.StatusRow
-		var t int64
-		if err := rows.Scan(&r.ID, &r.CustomerID, &r.HostID, &t, &r.Severity, &r.Filename, &r.Line, &r.Message, &r.Version); err != nil {
-			return nil, fmt.Errorf("sqlite: statuses: %w", err)
-		}
-		r.Time = fromMicros(t)
-		out = append(out, &r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: statuses: %w", err)
-	}
-	return out, nil
+	r.Time = fromMicros(t)
+	return &r, nil
 }
 
 // pruneChunk bounds the rows one pruning transaction deletes, so that

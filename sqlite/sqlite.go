@@ -1,21 +1,22 @@
 // Package sqlite is the manager's embedded store: osaudit.Store on one
 // SQLite file (modernc.org/sqlite, pure Go), in WAL mode, with a pool of
-// read connections and a single writer connection.
+// read connections, a single writer connection and a checkpointer.
 //
 // Durability: every write is one transaction on the writer connection, and
 // the connection runs with synchronous=FULL by default, so a commit (and so
 // InsertResults' return) is on stable storage: the WAL is fsynced at every
 // commit. synchronous=NORMAL would fsync only at checkpoints and could lose
-// the last transactions on a power loss (not on a crash of the process);
-// since ingest writes whole batches in one transaction, FULL costs one
-// fsync per batch and measures within a few percent of NORMAL (see
-// docs/performance.md), so FULL is the default and NORMAL an option.
+// the last transactions on a power loss (not on a crash of the process).
+// Concurrent ingest calls share one transaction (ingest.go), so FULL costs
+// one fsync per group and about 10% of ingest throughput (see
+// docs/performance.md): FULL is the default, NORMAL an option.
 //
 // Conventions: times are stored as microseconds since the Unix epoch and
 // returned in UTC (the same precision as PostgreSQL's timestamptz); ids are
-// never reused. Maps and lists are JSON text. Strings are stored as given;
-// result and campaign row maps are JSON, so invalid UTF-8 in them is
-// replaced with U+FFFD, as the REST API's JSON would anyway.
+// never reused. Maps and lists are JSON text. Agents' strings (inventory,
+// result names and columns, status lines, campaign answers) are made valid
+// UTF-8, each invalid byte becoming U+FFFD as encoding/json does; other
+// strings are stored byte for byte.
 package sqlite
 
 import (
@@ -34,6 +35,10 @@ import (
 
 	"github.com/osaudit/osaudit"
 )
+
+// pageSize is the page size of new databases: SQLite's default, which
+// measured faster for ingest than 8 and 16 KiB pages.
+const pageSize = 4096
 
 // Options tune the store. The zero value is the default.
 type Options struct {
@@ -64,9 +69,10 @@ type Store struct {
 	insertStatus    *sql.Stmt
 	touchHost       *sql.Stmt
 
-	ing *ingester
-	// The ingest goroutine's cache of result names (see nameID).
-	names, newNames map[string]int64
+	ing     *ingester
+	ckpt    *checkpointer
+	intern  *interner   // the ingest goroutine's (see columns.go)
+	keysets keysetCache // the readers'
 
 	closeOnce sync.Once
 	closeErr  error
@@ -111,12 +117,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	common.Add("_pragma", "temp_store(MEMORY)")
 
 	wq := cloneValues(common)
-	wq.Add("_pragma", "journal_mode(WAL)")
 	wq.Add("_pragma", "synchronous("+sync+")")
 	wq.Add("_pragma", "cache_size(-"+strconv.Itoa(wcache)+")")
-	// Checkpoints run on the writer; 4000 pages (16 MiB at 4 KiB pages)
-	// keeps the WAL short without checkpointing on every batch.
-	wq.Add("_pragma", "wal_autocheckpoint(16000)")
+	// Checkpoints run in the background (see checkpoint.go).
+	wq.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(backstopPages)+")")
 	wq.Set("_txlock", "immediate")
 	w, err := openDB(path, wq)
 	if err != nil {
@@ -126,9 +130,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	// The page size applies only to a new, empty database, so it is set
+	// before WAL mode (which writes the first page).
+	for _, pragma := range []string{"PRAGMA page_size = " + strconv.Itoa(pageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := w.ExecContext(ctx, pragma); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %s: %w", path, pragma, err)
+		}
 	}
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
@@ -148,12 +156,24 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
+	cq := cloneValues(common)
+	cq.Add("_pragma", "synchronous(FULL)")
+	ck, err := openDB(path, cq)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ck.SetMaxOpenConns(1)
+
 	s := &Store{r: r, w: w, now: now}
 	if err := s.prepare(ctx); err != nil {
+		ck.Close()
 		s.Close()
 		return nil, err
 	}
 	s.startIngest()
+	s.startCheckpointer(ck)
 	return s, nil
 }
 
@@ -189,7 +209,9 @@ func (s *Store) prepare(ctx context.Context) error {
 	s.insertResult = prep(insertResultSQL)
 	s.insertChunkStmt = prep(insertResultsSQL)
 	s.insertStatus = prep(insertStatusSQL)
-	s.touchHost = prep(`UPDATE hosts SET last_seen = ?2 WHERE id = ?1 AND last_seen < ?2`)
+	s.touchHost = prep(`UPDATE hosts SET last_seen = t.at
+		FROM (SELECT value ->> 0 AS id, value ->> 1 AS at FROM json_each(?)) AS t
+		WHERE hosts.id = t.id AND hosts.last_seen < t.at`)
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
@@ -200,12 +222,13 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopIngest()
+		var errs []error
+		errs = append(errs, s.stopCheckpointer())
 		for _, st := range []*sql.Stmt{s.insertResult, s.insertChunkStmt, s.insertStatus, s.touchHost} {
 			if st != nil {
 				st.Close()
 			}
 		}
-		var errs []error
 		if s.r != nil {
 			errs = append(errs, s.r.Close())
 		}
@@ -323,4 +346,42 @@ func checkAffected(res sql.Result, what string, id int64) error {
 		return notFound(what, id)
 	}
 	return nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs q on db and scans every row with scan; what names the
+// query in errors.
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// queryOne scans the row q returns on db, or returns missing if there is
+// none.
+func queryOne[T any](ctx context.Context, db *sql.DB, what string, missing error, scan func(scanner) (T, error), q string, args ...any) (T, error) {
+	v, err := scan(db.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, missing
+	}
+	if err != nil {
+		return v, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return v, nil
 }

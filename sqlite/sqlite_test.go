@@ -23,6 +23,15 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) osaudit.Store { return openTemp(t, Options{}) })
 }
 
+// TestStoreOneReader runs the suite with a single read connection: no
+// method may hold one read connection while it waits for another.
+func TestStoreOneReader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the suite runs once in short mode")
+	}
+	storetest.Run(t, func(t *testing.T) osaudit.Store { return openTemp(t, Options{ReadConns: 1}) })
+}
+
 func TestPathEscaping(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a?b#c%d e.db")

@@ -74,7 +74,7 @@ func (s *Store) CreateUser(ctx context.Context, u *osaudit.User) error {
 
 const userColumns = `id, email, name, password_hash, role, coalesce(customer_id, 0), created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (*osaudit.User, error) {
+func scanUser(row scanner) (*osaudit.User, error) {
 	var u osaudit.User
 	var role string
 	var created int64
@@ -87,37 +87,15 @@ func scanUser(row interface{ Scan(...any) error }) (*osaudit.User, error) {
 
 // UserByEmail returns the user with email (ASCII case ignored).
 func (s *Store) UserByEmail(ctx context.Context, email string) (*osaudit.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ?`, email))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "user %q not found", email)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: user: %w", err)
-	}
-	return u, nil
+	return queryOne(ctx, s.r, "user", osaudit.Errorf(osaudit.ENOTFOUND, "user %q not found", email), scanUser,
+		`SELECT `+userColumns+` FROM users WHERE email = ?`, email)
 }
 
 // Users lists the users the scope sees, by ID: all for the provider, the
 // customer's own otherwise.
 func (s *Store) Users(ctx context.Context, sc osaudit.Scope) ([]*osaudit.User, error) {
 	where, args := userWhere(sc)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: users: %w", err)
-	}
-	defer rows.Close()
-	us := []*osaudit.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: users: %w", err)
-		}
-		us = append(us, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: users: %w", err)
-	}
-	return us, nil
+	return queryAll(ctx, s.r, "users", scanUser, `SELECT `+userColumns+` FROM users WHERE `+where+` ORDER BY id`, args...)
 }
 
 // CreateToken stores an API token's hash and sets ID and CreatedAt. A
@@ -171,7 +149,7 @@ func (s *Store) CreateToken(ctx context.Context, t *osaudit.APIToken) error {
 
 const tokenColumns = `id, name, hash, role, coalesce(customer_id, 0), coalesce(user_id, 0), created_at, last_used_at`
 
-func scanToken(row interface{ Scan(...any) error }) (*osaudit.APIToken, error) {
+func scanToken(row scanner) (*osaudit.APIToken, error) {
 	var t osaudit.APIToken
 	var role string
 	var created, used int64
@@ -187,37 +165,15 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*osaudit.APIToken
 	if len(hash) == 0 {
 		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "token not found")
 	}
-	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, osaudit.Errorf(osaudit.ENOTFOUND, "token not found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: token: %w", err)
-	}
-	return t, nil
+	return queryOne(ctx, s.r, "token", osaudit.Errorf(osaudit.ENOTFOUND, "token not found"), scanToken,
+		`SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, hash)
 }
 
 // Tokens lists the tokens the scope sees, by ID (hashes included; callers
 // must not show them).
 func (s *Store) Tokens(ctx context.Context, sc osaudit.Scope) ([]*osaudit.APIToken, error) {
 	where, args := userWhere(sc)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: tokens: %w", err)
-	}
-	defer rows.Close()
-	ts := []*osaudit.APIToken{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: tokens: %w", err)
-		}
-		ts = append(ts, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: tokens: %w", err)
-	}
-	return ts, nil
+	return queryAll(ctx, s.r, "tokens", scanToken, `SELECT `+tokenColumns+` FROM api_tokens WHERE `+where+` ORDER BY id`, args...)
 }
 
 // DeleteToken deletes a token.

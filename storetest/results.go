@@ -116,6 +116,9 @@ func testResults(t *testing.T, s osaudit.Store) {
 		{"customer since until", osaudit.ResultFilter{CustomerID: f.a.ID, Since: since, Until: until}, func(r *osaudit.ResultRow) bool {
 			return r.CustomerID == f.a.ID && r.UnixTime >= f.t0+10 && r.UnixTime < f.t0+20
 		}},
+		{"bounds within a second", osaudit.ResultFilter{Since: since.Add(time.Millisecond), Until: until.Add(time.Millisecond)}, func(r *osaudit.ResultRow) bool {
+			return r.UnixTime > f.t0+10 && r.UnixTime <= f.t0+20
+		}},
 		{"search", osaudit.ResultFilter{Search: "proc-1"}, func(r *osaudit.ResultRow) bool {
 			n := r.Columns["name"]
 			return n == "proc-1" || len(n) == 7 && n[:6] == "proc-1"
@@ -167,6 +170,24 @@ func testResults(t *testing.T, s osaudit.Store) {
 	}
 	_, err = s.Results(ctx, osaudit.ResultFilter{Page: osaudit.Page{Limit: -1}})
 	code(t, "negative limit", err, osaudit.EINVALID)
+
+	// A query's columns may change from row to row (a new osquery version
+	// adds a column; snapshot rows of different shapes).
+	var mixed []*osaudit.ResultRow
+	for i, cols := range []map[string]string{
+		{"a": "1", "b": "2"}, {"a": "3"}, {"a": "4", "b": "5"}, {}, {"b": "6", "c": "7"}, {"a": "8", "b": "9"}, nil, {"a": ""},
+	} {
+		mixed = append(mixed, &osaudit.ResultRow{CustomerID: f.a.ID, HostID: f.a2.ID, Name: "mixed", Action: "added", UnixTime: f.t0 + int64(i), Columns: cols})
+	}
+	must(t, "insert", s.InsertResults(ctx, mixed))
+	rs, err = s.Results(ctx, osaudit.ResultFilter{Name: "mixed"})
+	must(t, "results", err)
+	if len(rs) != len(mixed) {
+		t.Fatalf("%d mixed rows, want %d", len(rs), len(mixed))
+	}
+	for i, r := range rs {
+		diff(t, fmt.Sprint("mixed row ", i), r.Columns, mixed[i].Columns, cmpopts.EquateEmpty())
+	}
 }
 
 func testResultsPagination(t *testing.T, s osaudit.Store) {

@@ -15,7 +15,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -172,5 +171,3 @@ func generation(t *testing.T, s osaudit.Store) int64 {
 
 // micro truncates t to the stores' precision.
 func micro(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
-
-var _ = strings.Repeat

@@ -172,6 +172,13 @@ CREATE TABLE result_names (
 	name TEXT NOT NULL UNIQUE
 );
 
+-- A row's columns are a JSON array of values; their keys, a JSON array
+-- of sorted keys, are interned in result_keysets (see columns.go).
+CREATE TABLE result_keysets (
+	id   INTEGER PRIMARY KEY,
+	keys TEXT NOT NULL UNIQUE
+);
+
 CREATE TABLE results (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	customer_id INTEGER NOT NULL,
@@ -181,6 +188,7 @@ CREATE TABLE results (
 	unix_time   INTEGER NOT NULL,
 	epoch       INTEGER NOT NULL,
 	counter     INTEGER NOT NULL,
+	keyset_id   INTEGER NOT NULL,
 	columns     TEXT    NOT NULL,
 	decorations TEXT
 );
