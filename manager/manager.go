@@ -66,6 +66,9 @@ type Manager struct {
 	// source address.
 	EnrollFailures     int
 	EnrollFailureEvery time.Duration
+	// Retention is how long result and status rows are kept in the store;
+	// 0 keeps them. Long-term keeping belongs in the sinks.
+	Retention time.Duration
 
 	initOnce sync.Once
 	openMu   sync.Mutex
@@ -194,7 +197,7 @@ func (m *Manager) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context){m.results.run, m.statuses.run, m.campaignW.run} {
+	for _, run := range []func(context.Context){m.results.run, m.statuses.run, m.campaignW.run, m.pruneLoop} {
 		wg.Go(func() { run(ctx) })
 	}
 	m.syncLoop(ctx)
@@ -204,6 +207,27 @@ func (m *Manager) Run(ctx context.Context) error {
 	// A last flush of what the writers acknowledged meanwhile.
 	m.flush(context.WithoutCancel(ctx))
 	return nil
+}
+
+// pruneLoop deletes result and status rows past Retention, hourly.
+func (m *Manager) pruneLoop(ctx context.Context) {
+	if m.Retention <= 0 {
+		return
+	}
+	for {
+		n, err := m.Store.PruneResults(ctx, m.Now().Add(-m.Retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.Logger.Error("prune results", "err", err)
+		case n > 0:
+			m.Logger.Info("pruned results", "rows", n, "retention", m.Retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
 }
 
 // syncLoop flushes last-seen times and label membership, reloads configs

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/osaudit/osaudit"
 
@@ -102,6 +103,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: create an admin, a default customer and an enroll secret, and run the in-process agent")
 	fs.StringVar(&cfg.TLSCert, "tls_cert", "", "PEM certificate (chain) to serve; default: one generated in the data directory")
 	fs.StringVar(&cfg.TLSKey, "tls_key", "", "PEM private key of --tls_cert")
+	fs.DurationVar(&cfg.Retention, "results_retention", 30*24*time.Hour, "how long result and status rows are kept in the store (0: forever); forward them to a sink to keep them longer")
 	logFormat := fs.String("log_format", "text", "log format: text or json")
 	logLevel := fs.String("log_level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.Synchronous, "sqlite_synchronous", "FULL", "SQLite synchronous setting: FULL (a commit is durable when acknowledged) or NORMAL")

@@ -36,6 +36,8 @@ type ServeConfig struct {
 	// the PEM at caCertPath, until ctx ends.
 	DevAgent func(ctx context.Context, dataDir, serverURL, caCertPath, enrollSecret string) error
 
+	// Retention is how long results stay in the store (0: forever).
+	Retention time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish (default 30 s).
 	ShutdownTimeout time.Duration
@@ -85,7 +87,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	defer store.Close()
 
-	m := &manager.Manager{Store: store, Logger: log.With("component", "manager")}
+	m := &manager.Manager{Store: store, Logger: log.With("component", "manager"), Retention: cfg.Retention}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
