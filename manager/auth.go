@@ -201,14 +201,17 @@ func (m *Manager) host(id int64) *agent {
 	return m.byID[id]
 }
 
-// flushSeen writes the last-seen times that changed since the last flush,
-// in one store call.
-func (m *Manager) flushSeen(ctx context.Context) {
+// flushSeen writes, in one store call, the last-seen times that moved by
+// SeenResolution or more since they were last written (with all, every
+// change). A host checking in every 10 s is written every SeenResolution,
+// not every flush: at 20,000 hosts those row updates held the single
+// writer long enough to delay result ingest.
+func (m *Manager) flushSeen(ctx context.Context, all bool) {
 	seen := map[int64]time.Time{}
 	var changed []*agent
 	m.mu.RLock()
 	for _, a := range m.byID {
-		if t := a.lastSeen.Load(); t > a.flushed {
+		if t := a.lastSeen.Load(); t > a.flushed && (all || t-a.flushed >= int64(m.SeenResolution)) {
 			seen[a.id] = time.Unix(0, t).UTC()
 			changed = append(changed, a)
 		}

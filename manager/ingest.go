@@ -155,9 +155,24 @@ func (b *batcher[T]) run(ctx context.Context) {
 		n := len(first.items)
 		// The linger counts from when the oldest request was queued: one
 		// that waited through the previous write goes out with the next.
-		timer.Reset(b.linger - time.Since(first.at))
+		// Whatever is queued already always joins the group, even past the
+		// deadline: a writer that falls behind then writes larger groups
+		// and catches up, rather than smaller ones and falls further back.
+		deadline := first.at.Add(b.linger)
 	collect:
 		for n < b.maxRows {
+			select {
+			case p := <-b.in:
+				group = append(group, p)
+				n += len(p.items)
+				continue
+			default:
+			}
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				break
+			}
+			timer.Reset(wait)
 			select {
 			case p := <-b.in:
 				group = append(group, p)

@@ -31,6 +31,7 @@ const (
 	DefaultLabelInterval   = time.Hour
 	DefaultOnlineWindow    = 2 * time.Minute
 	DefaultFlushInterval   = 5 * time.Second
+	DefaultSeenResolution  = 30 * time.Second
 	DefaultIngestLinger    = 50 * time.Millisecond
 	DefaultIngestBatchRows = 5000
 	DefaultIngestQueueRows = 200_000
@@ -59,6 +60,7 @@ type Manager struct {
 	LabelInterval   time.Duration // how often dynamic label queries run on a host
 	OnlineWindow    time.Duration // a host seen within it is online
 	FlushInterval   time.Duration // last-seen and label membership writes
+	SeenResolution  time.Duration // a stored last-seen time lags by at most this (plus FlushInterval)
 	IngestLinger    time.Duration // how long a log batch waits for more rows
 	IngestBatchRows int           // rows that flush a batch at once
 	IngestQueueRows int           // queued rows past which log requests are refused
@@ -128,6 +130,7 @@ func (m *Manager) init() {
 		def(&m.LabelInterval, DefaultLabelInterval)
 		def(&m.OnlineWindow, DefaultOnlineWindow)
 		def(&m.FlushInterval, DefaultFlushInterval)
+		def(&m.SeenResolution, DefaultSeenResolution)
 		def(&m.IngestLinger, DefaultIngestLinger)
 		def(&m.EnrollFailureEvery, DefaultEnrollFailureEvery)
 		if m.IngestBatchRows <= 0 {
@@ -205,7 +208,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.stopOnce.Do(func() { close(m.stopping) })
 	m.subs.Wait()
 	// A last flush of what the writers acknowledged meanwhile.
-	m.flush(context.WithoutCancel(ctx))
+	m.flush(context.WithoutCancel(ctx), true)
 	return nil
 }
 
@@ -252,7 +255,7 @@ func (m *Manager) syncLoop(ctx context.Context) {
 				continue
 			}
 			lastFlush = now
-			m.flush(ctx)
+			m.flush(ctx, false)
 			gen, err := m.Store.ConfigGeneration(ctx)
 			if err != nil {
 				m.Logger.Error("config generation", "err", err)
@@ -271,9 +274,10 @@ func (m *Manager) syncLoop(ctx context.Context) {
 	}
 }
 
-// flush writes last-seen times and label membership.
-func (m *Manager) flush(ctx context.Context) {
-	m.flushSeen(ctx)
+// flush writes last-seen times (all of them, or those past
+// SeenResolution) and label membership.
+func (m *Manager) flush(ctx context.Context, all bool) {
+	m.flushSeen(ctx, all)
 	m.flushMembership(ctx)
 }
 

@@ -381,7 +381,7 @@ func TestConfig(t *testing.T) {
 	if got := get(acmeLinux); got["servers"] == nil {
 		t.Errorf("after joining the label: packs %v, want servers", got)
 	}
-	f.m.flush(ctx)
+	f.m.flush(ctx, false)
 	if ms, _ := f.st.LabelMembership(ctx); !slices.Equal(ms[hostID(t, f, "a-linux")], []int64{linuxLabel.ID}) {
 		t.Errorf("stored membership %v", ms)
 	}
@@ -505,6 +505,58 @@ func TestBatcherBackpressure(t *testing.T) {
 	}
 	if err := b.submit(context.Background(), make([]int, 1), true); code(err) != osaudit.EUNAVAILABLE {
 		t.Errorf("submit after stop: %v, want unavailable", err)
+	}
+}
+
+// TestBatcherCatchesUp: requests that queued while the writer was busy go
+// out together in the next write, even though their linger has passed. A
+// writer that wrote them in small groups would fall further behind.
+func TestBatcherCatchesUp(t *testing.T) {
+	m := &Manager{IngestLinger: time.Millisecond, IngestBatchRows: 1000, IngestQueueRows: 10_000}
+	m.init()
+	gate := make(chan struct{})
+	var groups []int
+	var mu sync.Mutex
+	b := newBatcher(m, "test", func(ctx context.Context, rows []int) error {
+		if len(rows) == 1 && rows[0] == -1 {
+			<-gate // the slow write the others queue behind
+		}
+		mu.Lock()
+		groups = append(groups, len(rows))
+		mu.Unlock()
+		return nil
+	}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.run(ctx)
+	first := make(chan error, 1)
+	go func() { first <- b.submit(context.Background(), []int{-1}, true) }()
+	for b.stats().queued != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(5 * time.Millisecond) // the slow write has begun
+	const waiting = 200
+	errs := make(chan error, waiting)
+	for range waiting {
+		go func() { errs <- b.submit(context.Background(), []int{1, 2}, true) }()
+	}
+	for b.stats().queued != 1+2*waiting {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(5 * time.Millisecond) // every linger has passed
+	close(gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range waiting {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(groups) != 2 || groups[1] != 2*waiting {
+		t.Errorf("writes of %v rows, want [1 %d]: the queued requests in one write", groups, 2*waiting)
 	}
 }
 
@@ -737,16 +789,27 @@ func TestLastSeen(t *testing.T) {
 	ctx := context.Background()
 	k1 := f.enroll(f.secretA, "a1", "9")
 	f.enroll(f.secretA, "a2", "9")
-	f.m.flush(ctx)
+	f.m.flush(ctx, false)
 	calls := f.st.CallCount("TouchHosts")
 	f.clk.Add(DefaultOnlineWindow + time.Second)
 	for range 10 {
 		f.m.Config(ctx, k1)
 	}
-	f.m.flush(ctx)
-	f.m.flush(ctx) // nothing new: no write
+	f.m.flush(ctx, false)
+	f.m.flush(ctx, false) // nothing new: no write
 	if got := f.st.CallCount("TouchHosts") - calls; got != 1 {
 		t.Errorf("%d TouchHosts calls, want 1", got)
+	}
+	// Seen again within SeenResolution: not written until a final flush.
+	f.clk.Add(DefaultSeenResolution / 2)
+	f.m.Config(ctx, k1)
+	f.m.flush(ctx, false)
+	if got := f.st.CallCount("TouchHosts") - calls; got != 1 {
+		t.Errorf("%d TouchHosts calls after a check-in within the resolution, want 1", got)
+	}
+	f.m.flush(ctx, true)
+	if got := f.st.CallCount("TouchHosts") - calls; got != 2 {
+		t.Errorf("%d TouchHosts calls after the final flush, want 2", got)
 	}
 	h1, _ := f.st.Host(ctx, hostID(t, f, "a1"))
 	h2, _ := f.st.Host(ctx, hostID(t, f, "a2"))

@@ -107,6 +107,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logFormat := fs.String("log_format", "text", "log format: text or json")
 	logLevel := fs.String("log_level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.Synchronous, "sqlite_synchronous", "FULL", "SQLite synchronous setting: FULL (a commit is durable when acknowledged) or NORMAL")
+	devAgent := fs.Bool("dev_agent", true, "with --dev, run the in-process agent on this machine")
+	fs.StringVar(&cfg.PprofListen, "pprof_listen", "", "loopback address for Go's /debug/pprof handlers (profiling; off when empty)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -121,8 +123,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Logger = log
 	cfg.Stdout = stdout
 	// The dev agent is osaudit's own daemon, run in this process.
-	cfg.DevAgent = func(ctx context.Context, dataDir, serverURL, caCertPath, enrollSecret string) error {
-		return agent.DevAgent(dataDir, stderr)(ctx, serverURL, caCertPath, enrollSecret)
+	if *devAgent {
+		cfg.DevAgent = func(ctx context.Context, dataDir, serverURL, caCertPath, enrollSecret string) error {
+			return agent.DevAgent(dataDir, stderr)(ctx, serverURL, caCertPath, enrollSecret)
+		}
 	}
 	return Serve(ctx, cfg)
 }

@@ -36,6 +36,10 @@ type ServeConfig struct {
 	// the PEM at caCertPath, until ctx ends.
 	DevAgent func(ctx context.Context, dataDir, serverURL, caCertPath, enrollSecret string) error
 
+	// PprofListen, if set, serves /debug/pprof on this address, apart
+	// from the API: profiles are for operators, never for agents.
+	PprofListen string
+
 	// Retention is how long results stay in the store (0: forever).
 	Retention time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to
@@ -90,6 +94,13 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	m := &manager.Manager{Store: store, Logger: log.With("component", "manager"), Retention: cfg.Retention}
 	if err := m.Open(ctx); err != nil {
 		return err
+	}
+	if cfg.PprofListen != "" {
+		pl, err := servePprof(cfg.PprofListen, log)
+		if err != nil {
+			return err
+		}
+		defer pl.Close()
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
