@@ -16,7 +16,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,6 +32,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/osaudit/osaudit/client"
 )
 
 type options struct {
@@ -165,25 +166,13 @@ func readCredentials(path string, o *options) error {
 }
 
 func clientTLS(caFile string, insecure bool) (*tls.Config, error) {
-	// Hosts reconnecting after an idle close resume their TLS session, as
-	// osquery's client does.
-	c := &tls.Config{MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(1 << 16)}
-	if insecure {
-		c.InsecureSkipVerify = true
-		return c, nil
-	}
-	if caFile == "" {
-		return c, nil
-	}
-	pem, err := os.ReadFile(caFile)
+	c, err := client.TLS{CAFile: caFile, Insecure: insecure}.Config()
 	if err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s: no PEM certificate", caFile)
-	}
-	c.RootCAs = pool
+	// Hosts reconnecting after an idle close resume their TLS session, as
+	// osquery's client does.
+	c.ClientSessionCache = tls.NewLRUClientSessionCache(1 << 16)
 	return c, nil
 }
 
