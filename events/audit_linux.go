@@ -40,22 +40,19 @@ type auditPublisher struct {
 	m    *Manager
 	opts auditOptions
 
-	w     *waker
+	reader
 	conn  *auditConn
 	owner bool         // the publisher set itself as the audit pid
 	saved *auditStatus // kernel settings to restore on stop
 	rules [][]byte     // rules installed, to delete on stop
 
-	events   atomic.Int64
-	active   atomic.Bool
-	done     chan struct{}
-	stopOnce sync.Once
-	stopErr  error
+	events  atomic.Int64
+	stopErr error
 }
 
 func newAuditPublisher(m *Manager) *auditPublisher {
 	c := m.cfg
-	p := &auditPublisher{m: m, done: make(chan struct{})}
+	p := &auditPublisher{m: m, reader: newReader()}
 	p.opts = auditOptions{
 		process:       m.enabled(tableProcessEvents),
 		sockets:       m.enabled(tableSocketEvents),
@@ -86,23 +83,13 @@ func (p *auditPublisher) status(severity int, format string, args ...any) {
 }
 
 func (p *auditPublisher) start(ctx context.Context, wg *sync.WaitGroup) error {
-	w, err := newWaker()
-	if err != nil {
-		close(p.done)
+	if err := p.begin(); err != nil {
 		return err
 	}
-	p.w = w
 	if err := p.open(); err != nil {
-		close(p.done)
-		return err
+		return p.abort(err)
 	}
-	p.active.Store(true)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(p.done)
-		p.run()
-	}()
+	p.spawn(wg, p.run)
 	return nil
 }
 
@@ -282,14 +269,7 @@ func (p *auditPublisher) wants(typ uint16) bool {
 // stop ends run, removes the installed rules, restores the kernel's
 // settings and gives the audit socket back.
 func (p *auditPublisher) stop() error {
-	p.stopOnce.Do(func() {
-		p.active.Store(false)
-		if p.w == nil {
-			return
-		}
-		p.w.wake()
-		<-p.done
-		defer p.w.close()
+	p.halt(func() {
 		c := p.conn
 		if c == nil {
 			return

@@ -38,7 +38,7 @@ type inotifyPublisher struct {
 	m    *Manager
 	root *hostfs.Root
 
-	w  *waker
+	reader
 	fd int
 
 	mu       sync.Mutex
@@ -48,11 +48,8 @@ type inotifyPublisher struct {
 	byDir    map[string]*dirWatch // by host directory
 	full     bool                 // max_user_watches was reached
 
-	nsubs    atomic.Int64 // len(subs), for stats without the lock
-	events   atomic.Int64
-	active   atomic.Bool
-	done     chan struct{}
-	stopOnce sync.Once
+	nsubs  atomic.Int64 // len(subs), for stats without the lock
+	events atomic.Int64
 }
 
 // dirWatch is one watched directory and the subscriptions it serves.
@@ -63,7 +60,7 @@ type dirWatch struct {
 }
 
 func newInotifyPublisher(m *Manager) *inotifyPublisher {
-	return &inotifyPublisher{m: m, root: m.cfg.Root, fd: -1, done: make(chan struct{})}
+	return &inotifyPublisher{m: m, root: m.cfg.Root, fd: -1, reader: newReader()}
 }
 
 func (p *inotifyPublisher) name() string { return publisherInotify }
@@ -77,30 +74,20 @@ func (p *inotifyPublisher) status(severity int, format string, args ...any) {
 }
 
 func (p *inotifyPublisher) start(ctx context.Context, wg *sync.WaitGroup) error {
-	w, err := newWaker()
-	if err != nil {
-		close(p.done)
+	if err := p.begin(); err != nil {
 		return err
 	}
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
-		w.close()
-		close(p.done)
 		if errors.Is(err, unix.EMFILE) {
-			return errors.New("cannot start inotify: too many inotify instances (fs.inotify.max_user_instances)")
+			return p.abort(errors.New("cannot start inotify: too many inotify instances (fs.inotify.max_user_instances)"))
 		}
-		return fmt.Errorf("cannot start inotify: %w", err)
+		return p.abort(fmt.Errorf("cannot start inotify: %w", err))
 	}
-	p.w, p.fd = w, fd
+	p.fd = fd
 	c := p.m.cfg
 	p.reconfigure(c.FilePaths, c.ExcludePaths, c.FileAccesses)
-	p.active.Store(true)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(p.done)
-		p.run()
-	}()
+	p.spawn(wg, p.run)
 	return nil
 }
 
@@ -432,18 +419,11 @@ func fileEventRow(target, category, action string, cookie uint32, info *fileInfo
 }
 
 func (p *inotifyPublisher) stop() error {
-	p.stopOnce.Do(func() {
-		p.active.Store(false)
-		if p.w == nil {
-			return
-		}
-		p.w.wake()
-		<-p.done
+	p.halt(func() {
 		p.mu.Lock()
 		unix.Close(p.fd)
 		p.fd = -1
 		p.mu.Unlock()
-		p.w.close()
 	})
 	return nil
 }

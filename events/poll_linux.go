@@ -3,6 +3,8 @@ package events
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,4 +49,62 @@ func (w *waker) wait(fd int) (bool, error) {
 			return true, nil
 		}
 	}
+}
+
+// reader is what every publisher's reading goroutine shares: its waker,
+// whether it runs, and a stop that happens once.
+type reader struct {
+	w        *waker
+	active   atomic.Bool
+	done     chan struct{} // closed when the goroutine ends, or when it never starts
+	stopOnce sync.Once
+}
+
+func newReader() reader { return reader{done: make(chan struct{})} }
+
+// begin makes the waker that the publisher's source is opened with.
+func (r *reader) begin() error {
+	w, err := newWaker()
+	if err != nil {
+		close(r.done)
+		return err
+	}
+	r.w = w
+	return nil
+}
+
+// abort gives back what begin made when the source could not be opened:
+// the publisher never runs. It returns err.
+func (r *reader) abort(err error) error {
+	r.w.close()
+	r.w = nil
+	close(r.done)
+	return err
+}
+
+// spawn runs read on the reading goroutine.
+func (r *reader) spawn(wg *sync.WaitGroup, read func()) {
+	r.active.Store(true)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(r.done)
+		read()
+	}()
+}
+
+// halt, the first time it is called on a started reader, wakes the
+// goroutine, waits for it to end, calls release to close the source and
+// closes the waker.
+func (r *reader) halt(release func()) {
+	r.stopOnce.Do(func() {
+		r.active.Store(false)
+		if r.w == nil {
+			return
+		}
+		r.w.wake()
+		<-r.done
+		release()
+		r.w.close()
+	})
 }

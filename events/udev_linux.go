@@ -34,18 +34,15 @@ type udevPublisher struct {
 	m        *Manager
 	disabled []string
 
-	w     *waker
+	reader
 	fd    int
 	group uint32
 
-	events   atomic.Int64
-	active   atomic.Bool
-	done     chan struct{}
-	stopOnce sync.Once
+	events atomic.Int64
 }
 
 func newUdevPublisher(m *Manager) *udevPublisher {
-	return &udevPublisher{m: m, disabled: m.cfg.HardwareDisabledTypes, fd: -1, done: make(chan struct{})}
+	return &udevPublisher{m: m, disabled: m.cfg.HardwareDisabledTypes, fd: -1, reader: newReader()}
 }
 
 func (p *udevPublisher) name() string { return publisherUdev }
@@ -59,12 +56,9 @@ func (p *udevPublisher) status(severity int, format string, args ...any) {
 }
 
 func (p *udevPublisher) start(ctx context.Context, wg *sync.WaitGroup) error {
-	w, err := newWaker()
-	if err != nil {
-		close(p.done)
+	if err := p.begin(); err != nil {
 		return err
 	}
-	p.w = w
 	p.group = ueventGroupUdev
 	if _, err := p.m.cfg.Root.Stat("/run/udev/control"); err != nil {
 		p.group = ueventGroupKernel
@@ -72,19 +66,10 @@ func (p *udevPublisher) start(ctx context.Context, wg *sync.WaitGroup) error {
 	}
 	fd, err := openUevent(p.group)
 	if err != nil {
-		w.close()
-		p.w = nil
-		close(p.done)
-		return err
+		return p.abort(err)
 	}
 	p.fd = fd
-	p.active.Store(true)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(p.done)
-		p.run()
-	}()
+	p.spawn(wg, p.run)
 	return nil
 }
 
@@ -281,15 +266,6 @@ func kernelDeviceIDs(props map[string]string, revision string) (vendor, model, r
 }
 
 func (p *udevPublisher) stop() error {
-	p.stopOnce.Do(func() {
-		p.active.Store(false)
-		if p.w == nil {
-			return
-		}
-		p.w.wake()
-		<-p.done
-		unix.Close(p.fd)
-		p.w.close()
-	})
+	p.halt(func() { unix.Close(p.fd) })
 	return nil
 }
