@@ -269,8 +269,9 @@ func (h *host) distributed(ctx context.Context) {
 		Statuses: map[string]int{},
 		Stats:    map[string]osquery.QueryStats{},
 	}
+	details := h.details()
 	for id, sql := range resp.Queries {
-		w.Queries[id] = h.answer(id, sql)
+		w.Queries[id] = h.answer(id, sql, details)
 		w.Statuses[id] = 0
 		w.Stats[id] = osquery.QueryStats{WallTimeMs: 1 + h.rnd.Int64N(30), UserTime: h.rnd.Int64N(20), SystemTime: h.rnd.Int64N(10), Memory: 1 << 20}
 	}
@@ -281,8 +282,8 @@ func (h *host) distributed(ctx context.Context) {
 // answer returns rows for a distributed query: the host's details for the
 // detail queries, one row for label queries (every host is in every
 // label), a few processes for the rest.
-func (h *host) answer(id, sql string) []map[string]string {
-	for table, row := range h.details() {
+func (h *host) answer(id, sql string, details map[string]map[string]string) []map[string]string {
+	for table, row := range details {
 		if strings.HasSuffix(id, "_"+table) || strings.EqualFold(sql, "SELECT * FROM "+table) {
 			return []map[string]string{row}
 		}
