@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/osaudit/osaudit"
+	"github.com/osaudit/osaudit/client"
 	"github.com/osaudit/osaudit/osquery"
 )
 
@@ -48,17 +48,9 @@ func newRemote(d *Daemon) (*remote, error) {
 	if o.TLSHostname == "" {
 		return nil, fmt.Errorf("--tls_hostname is required by the tls plugins")
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if o.TLSServerCerts != "" {
-		pem, err := os.ReadFile(o.TLSServerCerts)
-		if err != nil {
-			return nil, fmt.Errorf("--tls_server_certs: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls_server_certs %s: no PEM certificate in it", o.TLSServerCerts)
-		}
-		cfg.RootCAs = pool
+	cfg, err := client.TLS{CAFile: o.TLSServerCerts}.Config()
+	if err != nil {
+		return nil, fmt.Errorf("--tls_server_certs: %w", err)
 	}
 	if o.TLSClientCert != "" || o.TLSClientKey != "" {
 		cert, err := tls.LoadX509KeyPair(o.TLSClientCert, o.TLSClientKey)
