@@ -18,6 +18,10 @@ mkdir -p "$out"
 # keeps, where the open-files limit allows; past it, two hosts share one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 nofile=$(ulimit -n)
+if [ "$nofile" -le 4096 ]; then
+	echo "load-curve: the open-files limit ($nofile) is too low; raise it above 4096" >&2
+	exit 1
+fi
 go build -trimpath -o "$out/osaudit-server" ./cmd/osaudit-server
 go build -trimpath -o "$out/agentsim" ./bench/agentsim
 pid=
