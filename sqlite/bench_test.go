@@ -30,17 +30,18 @@ var benchNames = []string{
 	"pack/incident-response/shell_history", "pack/incident-response/crontab",
 }
 
-// benchRow returns a realistic result row for host i at time t.
-func benchRow(rng *rand.Rand, i int, t int64) *osaudit.ResultRow {
+// benchRow returns a realistic result row for host i at time t, of the
+// query run named name, counter.
+func benchRow(rng *rand.Rand, i int, t int64, name string, counter int64) *osaudit.ResultRow {
 	pid := rng.IntN(60000)
 	return &osaudit.ResultRow{
 		CustomerID: int64(i%benchCustomers) + 1,
 		HostID:     int64(i) + 1,
-		Name:       benchNames[rng.IntN(len(benchNames))],
+		Name:       name,
 		Action:     []string{"added", "removed"}[rng.IntN(2)],
 		UnixTime:   t,
 		Epoch:      0,
-		Counter:    int64(rng.IntN(1000)),
+		Counter:    counter,
 		Columns: map[string]string{
 			"pid":        fmt.Sprint(pid),
 			"name":       "sshd",
@@ -60,11 +61,14 @@ func benchRow(rng *rand.Rand, i int, t int64) *osaudit.ResultRow {
 	}
 }
 
-// benchRequest is how many rows one agent's log request carries.
-const benchRequest = 25
+// benchRequest is how many rows one agent's log request carries: the
+// load target's mean (bench/agentsim --rows).
+const benchRequest = 10
 
 // benchBatches makes n batches of benchBatch rows; each batch groups the
 // requests of benchBatch/benchRequest random hosts, as the server does.
+// A request's rows are one query run's (osquery logs a run's added and
+// removed rows together, with one name, time and counter).
 func benchBatches(n int, t0 int64) [][]*osaudit.ResultRow {
 	rng := rand.New(rand.NewPCG(1, 2))
 	out := make([][]*osaudit.ResultRow, n)
@@ -72,8 +76,9 @@ func benchBatches(n int, t0 int64) [][]*osaudit.ResultRow {
 		rows := make([]*osaudit.ResultRow, 0, benchBatch)
 		for len(rows) < benchBatch {
 			host := rng.IntN(benchHosts)
+			name, counter := benchNames[rng.IntN(len(benchNames))], int64(rng.IntN(1000))
 			for range benchRequest {
-				rows = append(rows, benchRow(rng, host, t0+int64(b)))
+				rows = append(rows, benchRow(rng, host, t0+int64(b), name, counter))
 			}
 		}
 		out[b] = rows
@@ -120,7 +125,7 @@ func BenchmarkInsertResults(b *testing.B) {
 }
 
 // BenchmarkInsertResultsConcurrent measures ingest when the server calls
-// InsertResults once per agent request (25 rows) from many goroutines at
+// InsertResults once per agent request (benchRequest rows) from many goroutines at
 // once: the store's group commit shares transactions among them.
 func BenchmarkInsertResultsConcurrent(b *testing.B) {
 	for _, sync := range []string{"FULL", "NORMAL"} {

@@ -13,10 +13,11 @@ import (
 	"github.com/osaudit/osaudit/osquery"
 )
 
-// Result columns are stored compactly: the row holds a JSON array of the
-// values, and result_keysets the JSON array of their (sorted) keys, once
-// for all the rows of every query with those columns. A row of a
-// processes query, ~330 bytes as a JSON object, is ~210 as values; the
+// Result columns are stored compactly: a group's data holds each row as a
+// JSON array of its action and values, and result_keysets the JSON array
+// of their (sorted) keys, once for all the rows of every query with those
+// columns. A row of a processes query, ~330 bytes as a JSON object, is
+// ~210 as values; the
 // keys of a query's rows are the same row after row, so the encoder
 // reuses the last key set of each query name instead of sorting the keys
 // of every row.
@@ -50,6 +51,7 @@ type interner struct {
 	last                map[int64]*keyset  // the last key set of each result name id
 	keys                []string
 	buf                 []byte
+	data                []byte // a group's data, reused
 }
 
 func newInterner() *interner {
@@ -128,32 +130,37 @@ func appendKeysJSON(b []byte, keys []string) []byte {
 	return append(b, ']')
 }
 
-// columns returns the key set id and the values JSON of m, for a row of
-// the query with name id nameID.
-func (in *interner) columns(ctx context.Context, tx *sql.Tx, nameID int64, m map[string]string) (int64, string, error) {
+// keysetOf returns the key set of m, a row of the query with name id
+// nameID, and m with its keys as stored (see cleanKeys).
+func (in *interner) keysetOf(ctx context.Context, tx *sql.Tx, nameID int64, m map[string]string) (*keyset, map[string]string, error) {
 	ks := in.last[nameID]
-	if ks == nil || !ks.matches(m) {
-		m = cleanKeys(m)
-		in.keys = in.keys[:0]
-		for k := range m {
-			in.keys = append(in.keys, k)
-		}
-		slices.Sort(in.keys)
-		var err error
-		if ks, err = in.keyset(ctx, tx, string(appendKeysJSON(in.buf[:0], in.keys)), in.keys); err != nil {
-			return 0, "", err
-		}
-		in.last[nameID] = ks
+	if ks != nil && ks.matches(m) {
+		return ks, m, nil
 	}
-	in.buf = append(in.buf[:0], '[')
-	for i, k := range ks.keys {
-		if i > 0 {
-			in.buf = append(in.buf, ',')
-		}
-		in.buf = osquery.AppendJSONString(in.buf, m[k])
+	m = cleanKeys(m)
+	in.keys = in.keys[:0]
+	for k := range m {
+		in.keys = append(in.keys, k)
 	}
-	in.buf = append(in.buf, ']')
-	return ks.id, string(in.buf), nil
+	slices.Sort(in.keys)
+	ks, err := in.keyset(ctx, tx, string(appendKeysJSON(in.buf[:0], in.keys)), in.keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.last[nameID] = ks
+	return ks, m, nil
+}
+
+// appendLine appends a group's row: a JSON array of its action and then
+// the values of m (which has exactly ks's keys) in ks's order.
+func appendLine(b []byte, ks *keyset, action string, m map[string]string) []byte {
+	b = append(b, '[')
+	b = osquery.AppendJSONString(b, action)
+	for _, k := range ks.keys {
+		b = append(b, ',')
+		b = osquery.AppendJSONString(b, m[k])
+	}
+	return append(b, ']')
 }
 
 // keyset returns the key set with the given keys JSON, storing it if new.
@@ -186,36 +193,113 @@ type keysetCache struct {
 	keys map[int64][]string
 }
 
-// decode rebuilds a row's columns from its key set id and values.
-func (s *Store) decodeColumns(ctx context.Context, keysetID int64, values []byte) (map[string]string, error) {
+// keysOf returns the keys of a key set.
+func (s *Store) keysOf(ctx context.Context, keysetID int64) ([]string, error) {
 	s.keysets.mu.RLock()
 	keys, ok := s.keysets.keys[keysetID]
 	s.keysets.mu.RUnlock()
-	if !ok {
-		var raw []byte
-		if err := s.r.QueryRowContext(ctx, `SELECT keys FROM result_keysets WHERE id = ?`, keysetID).Scan(&raw); err != nil {
-			return nil, fmt.Errorf("sqlite: result key set %d: %w", keysetID, err)
-		}
-		if err := json.Unmarshal(raw, &keys); err != nil {
-			return nil, fmt.Errorf("sqlite: result key set %d: %w", keysetID, err)
-		}
-		s.keysets.mu.Lock()
-		if s.keysets.keys == nil {
-			s.keysets.keys = map[int64][]string{}
-		}
-		s.keysets.keys[keysetID] = keys
-		s.keysets.mu.Unlock()
+	if ok {
+		return keys, nil
 	}
-	var vals []string
-	if err := json.Unmarshal(values, &vals); err != nil {
-		return nil, fmt.Errorf("sqlite: result columns: %w", err)
+	var raw []byte
+	if err := s.r.QueryRowContext(ctx, `SELECT keys FROM result_keysets WHERE id = ?`, keysetID).Scan(&raw); err != nil {
+		return nil, fmt.Errorf("sqlite: result key set %d: %w", keysetID, err)
 	}
-	if len(vals) != len(keys) {
-		return nil, fmt.Errorf("sqlite: result columns: %d values for %d keys", len(vals), len(keys))
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil, fmt.Errorf("sqlite: result key set %d: %w", keysetID, err)
 	}
+	s.keysets.mu.Lock()
+	if s.keysets.keys == nil {
+		s.keysets.keys = map[int64][]string{}
+	}
+	s.keysets.keys[keysetID] = keys
+	s.keysets.mu.Unlock()
+	return keys, nil
+}
+
+// groupLine is a stored row of a group: its action and column values.
+type groupLine struct {
+	action string
+	values []string
+}
+
+// decodeGroup splits a group's data into its rows, each with as many
+// values as the group's key set has keys. The data is as appendLine wrote
+// it (arrays of strings, no spaces); anything else is an error.
+func decodeGroup(data []byte, nkeys int) ([]groupLine, error) {
+	var lines []groupLine
+	i := 0
+	bad := func(what string) ([]groupLine, error) {
+		return nil, fmt.Errorf("sqlite: result rows: %s at byte %d of %d", what, i, len(data))
+	}
+	expect := func(c byte) bool {
+		if i < len(data) && data[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	if !expect('[') {
+		return bad("not an array")
+	}
+	for !expect(']') {
+		if len(lines) > 0 && !expect(',') || !expect('[') {
+			return bad("not an array of arrays")
+		}
+		strs := make([]string, 0, min(max(nkeys+1, 1), 1024))
+		for !expect(']') {
+			if len(strs) > 0 && !expect(',') {
+				return bad("missing comma")
+			}
+			str, n, ok := jsonString(data[i:])
+			if !ok {
+				return bad("not a string")
+			}
+			strs = append(strs, str)
+			i += n
+		}
+		if len(strs) != nkeys+1 {
+			return nil, fmt.Errorf("sqlite: result rows: %d values for %d keys", len(strs)-1, nkeys)
+		}
+		lines = append(lines, groupLine{action: strs[0], values: strs[1:]})
+	}
+	if i != len(data) {
+		return bad("trailing data")
+	}
+	return lines, nil
+}
+
+// jsonString decodes the JSON string at the start of b and returns it and
+// its length in b.
+func jsonString(b []byte) (string, int, bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return "", 0, false
+	}
+	escaped := false
+	for j := 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++ // the escaped byte
+		case '"':
+			if !escaped {
+				return string(b[1:j]), j + 1, true
+			}
+			var s string
+			if json.Unmarshal(b[:j+1], &s) != nil {
+				return "", 0, false
+			}
+			return s, j + 1, true
+		}
+	}
+	return "", 0, false
+}
+
+// columnsMap makes a row's columns map from its key set's keys and values.
+func columnsMap(keys, values []string) map[string]string {
 	m := make(map[string]string, len(keys))
 	for i, k := range keys {
-		m[k] = vals[i]
+		m[k] = values[i]
 	}
-	return m, nil
+	return m
 }

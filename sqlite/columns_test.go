@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
@@ -24,9 +25,11 @@ func TestInternerRollback(t *testing.T) {
 		if nameID, err = in.nameID(ctx, tx, "pack/p/q"); err != nil {
 			t.Fatal(err)
 		}
-		if keysetID, _, err = in.columns(ctx, tx, nameID, cols); err != nil {
+		ks, _, err := in.keysetOf(ctx, tx, nameID, cols)
+		if err != nil {
 			t.Fatal(err)
 		}
+		keysetID = ks.id
 		if commit {
 			err = tx.Commit()
 		} else {
@@ -54,4 +57,52 @@ func TestInternerRollback(t *testing.T) {
 	if in.names["pack/p/q"] != nameID || in.last[nameID] == nil || in.last[nameID].id != keysetID {
 		t.Errorf("committed name and key set not cached")
 	}
+}
+
+func TestDecodeGroup(t *testing.T) {
+	ks := &keyset{keys: []string{"name", "pid"}}
+	var data []byte
+	data = append(data, '[')
+	data = appendLine(data, ks, "added", map[string]string{"name": "a\"b\\c\n\u00e9\U0001F600", "pid": ""})
+	data = append(data, ',')
+	data = appendLine(data, ks, "removed", map[string]string{"name": "x", "pid": "2"})
+	data = append(data, ']')
+	lines, err := decodeGroup(data, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []groupLine{{"added", []string{"a\"b\\c\n\u00e9\U0001F600", ""}}, {"removed", []string{"x", "2"}}}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d", len(lines), len(want))
+	}
+	for i := range want {
+		if lines[i].action != want[i].action || !slices.Equal(lines[i].values, want[i].values) {
+			t.Errorf("line %d: %q, want %q", i, lines[i], want[i])
+		}
+	}
+	for _, bad := range []string{``, `[`, `[[`, `[["a","b"]`, `[["a","b","c"]]x`, `[["a" ,"b","c"]]`, `[["a","b"]]`,
+		`[["a","b","c","d"]]`, `[["a","b",3]]`, `[["a","b","c\"]]`, `{}`, `[["a","b","c"],]`, `[["a","b","c"]["a","b","c"]]`} {
+		if _, err := decodeGroup([]byte(bad), 2); err == nil {
+			t.Errorf("decodeGroup(%s) succeeded", bad)
+		}
+	}
+	if lines, err := decodeGroup([]byte(`[]`), 2); err != nil || len(lines) != 0 {
+		t.Errorf("empty group: %v, %v", lines, err)
+	}
+}
+
+func FuzzDecodeGroup(f *testing.F) {
+	f.Add([]byte(`[["added","1","x"]]`), 2)
+	f.Add([]byte(`[["added","\u00e9\"",""],["removed","a","b"]]`), 2)
+	f.Fuzz(func(t *testing.T, data []byte, nkeys int) {
+		lines, err := decodeGroup(data, nkeys)
+		if err != nil {
+			return
+		}
+		for _, l := range lines {
+			if len(l.values) != nkeys {
+				t.Fatalf("%d values, want %d", len(l.values), nkeys)
+			}
+		}
+	})
 }

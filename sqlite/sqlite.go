@@ -64,10 +64,9 @@ type Store struct {
 	w   *sql.DB // the one writer connection
 	now func() time.Time
 
-	insertResult    *sql.Stmt
-	insertChunkStmt *sql.Stmt
-	insertStatus    *sql.Stmt
-	touchHost       *sql.Stmt
+	insertGroup  *sql.Stmt
+	insertStatus *sql.Stmt
+	touchHost    *sql.Stmt
 
 	ing     *ingester
 	ckpt    *checkpointer
@@ -206,8 +205,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		st, err = s.w.PrepareContext(ctx, q)
 		return st
 	}
-	s.insertResult = prep(insertResultSQL)
-	s.insertChunkStmt = prep(insertResultsSQL)
+	s.insertGroup = prep(insertGroupSQL)
 	s.insertStatus = prep(insertStatusSQL)
 	s.touchHost = prep(`UPDATE hosts SET last_seen = t.at
 		FROM (SELECT value ->> 0 AS id, value ->> 1 AS at FROM json_each(?)) AS t
@@ -224,7 +222,7 @@ func (s *Store) Close() error {
 		s.stopIngest()
 		var errs []error
 		errs = append(errs, s.stopCheckpointer())
-		for _, st := range []*sql.Stmt{s.insertResult, s.insertChunkStmt, s.insertStatus, s.touchHost} {
+		for _, st := range []*sql.Stmt{s.insertGroup, s.insertStatus, s.touchHost} {
 			if st != nil {
 				st.Close()
 			}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,34 @@ func newResultFixture(t *testing.T, s osaudit.Store) *resultFixture {
 	}
 	must(t, "insert results", s.InsertResults(ctx, batch))
 	f.rows = append(f.rows, batch...)
+	// Query runs, as osquery logs them: a run's rows share the name, time,
+	// epoch, counter and decorations, and come one after another with
+	// added and removed mixed. In one run the decorations change midway,
+	// in another the columns (a store may keep a run's rows together).
+	batch = nil
+	for k := range 6 {
+		h := hosts[k%3]
+		deco := map[string]string{"host_uuid": h.Identifier}
+		for j := range 5 {
+			action := "added"
+			if j%3 == 1 {
+				action = "removed"
+			}
+			cols := map[string]string{"pid": fmt.Sprint(2000 + 10*k + j), "name": fmt.Sprintf("run-%d-%d", k, j), "path": "/usr/bin/y"}
+			switch {
+			case k == 4 && j >= 4:
+				deco = map[string]string{"host_uuid": h.Identifier, "hostname": "renamed"}
+			case k == 5 && j >= 3:
+				cols["cwd"] = "/"
+			}
+			batch = append(batch, &osaudit.ResultRow{
+				CustomerID: h.CustomerID, HostID: h.ID, Name: names[k%3], Action: action,
+				UnixTime: f.t0 + 5 + int64(4*k), Epoch: 1, Counter: int64(100 + k), Columns: cols, Decorations: deco,
+			})
+		}
+	}
+	must(t, "insert result runs", s.InsertResults(ctx, batch))
+	f.rows = append(f.rows, batch...)
 	return f
 }
 
@@ -83,11 +112,13 @@ func testResults(t *testing.T, s osaudit.Store) {
 	}
 	got, err := s.Results(ctx, osaudit.ResultFilter{HostID: f.a1.ID, Page: osaudit.Page{Limit: 1000}})
 	must(t, "results", err)
-	var want []*osaudit.ResultRow
+	byID := map[int64]*osaudit.ResultRow{}
 	for _, r := range f.rows {
-		if r.HostID == f.a1.ID {
-			want = append(want, r)
-		}
+		byID[r.ID] = r
+	}
+	var want []*osaudit.ResultRow
+	for _, id := range f.ordered(func(r *osaudit.ResultRow) bool { return r.HostID == f.a1.ID }) {
+		want = append(want, byID[id])
 	}
 	diff(t, "a host's rows", got, want)
 
@@ -131,6 +162,11 @@ func testResults(t *testing.T, s osaudit.Store) {
 		{"search percent is literal", osaudit.ResultFilter{Search: "%"}, func(r *osaudit.ResultRow) bool { return false }},
 		{"search across the JSON", osaudit.ResultFilter{Search: `x","pid`}, func(r *osaudit.ResultRow) bool { return false }},
 		{"search path", osaudit.ResultFilter{HostID: f.b1.ID, Search: "/usr/bin"}, func(r *osaudit.ResultRow) bool { return r.HostID == f.b1.ID }},
+		{"search within a run", osaudit.ResultFilter{Search: "RUN-4-"}, func(r *osaudit.ResultRow) bool { return strings.HasPrefix(r.Columns["name"], "run-4-") }},
+		{"action within runs", osaudit.ResultFilter{Action: "removed", Search: "run-"}, func(r *osaudit.ResultRow) bool {
+			return r.Action == "removed" && strings.HasPrefix(r.Columns["name"], "run-")
+		}},
+		{"action in values only", osaudit.ResultFilter{Action: "run-1-1"}, func(r *osaudit.ResultRow) bool { return false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, err := s.Results(ctx, tc.f)
