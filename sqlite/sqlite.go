@@ -240,22 +240,6 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// write runs fn in a transaction on the writer connection and commits it.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
-}
-
 // bumpGeneration raises the config generation; called in the same
 // transaction as every change to queries, packs, labels or membership.
 func bumpGeneration(ctx context.Context, tx *sql.Tx) error {
