@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,7 +23,7 @@ type host struct {
 	s        *sim
 	id       string
 	platform platformKind
-	client   *http.Client
+	conn     *conn
 	rnd      *rand.Rand
 	nodeKey  string
 	// backlog holds the result lines not yet acknowledged, oldest first,
@@ -52,25 +52,12 @@ var platforms = []platformKind{
 
 func hostIdentifier(prefix string, i int) string { return fmt.Sprintf("%s-%06d", prefix, i) }
 
-// newTransport is the keep-alive connection of one host (or of
-// --hosts_per_conn hosts).
-func newTransport(s *sim) *http.Transport {
-	return &http.Transport{
-		TLSClientConfig:     s.tls,
-		MaxIdleConnsPerHost: 1,
-		MaxConnsPerHost:     1,
-		IdleConnTimeout:     5 * time.Minute,
-		ForceAttemptHTTP2:   false, // osquery speaks HTTP/1.1
-		DisableCompression:  true,
-	}
-}
-
-func newHost(s *sim, i int, tr *http.Transport) *host {
+func newHost(s *sim, i int, c *conn) *host {
 	return &host{
 		s:        s,
 		id:       hostIdentifier(s.o.prefix, i),
 		platform: platforms[i%len(platforms)],
-		client:   &http.Client{Transport: tr, Timeout: s.o.timeout},
+		conn:     c,
 		rnd:      rand.New(rand.NewPCG(uint64(i), 42)),
 	}
 }
@@ -79,7 +66,6 @@ func newHost(s *sim, i int, tr *http.Transport) *host {
 // and log posts at their intervals, each with its own phase, until ctx
 // ends.
 func (h *host) run(ctx context.Context, start time.Time) {
-	defer h.client.CloseIdleConnections()
 	if !sleepUntil(ctx, start, nil) {
 		return
 	}
@@ -164,47 +150,32 @@ func (h *host) post(ctx context.Context, name, path string, body []byte, gz bool
 }
 
 func (h *host) do(ctx context.Context, path string, body []byte, gz bool, out any) (ok, invalid bool, errKind string) {
-	var rd io.Reader = bytes.NewReader(body)
 	if gz {
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)
 		zw.Write(body)
 		zw.Close()
-		rd = &b
+		body = b.Bytes()
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", h.s.o.server+path, rd)
+	status, b, err := h.conn.post(ctx, path, body, gz)
 	if err != nil {
-		return false, false, "request"
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "osquery/5.12.1")
-	if gz {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
+		var ne net.Error
+		switch {
+		case ctx.Err() != nil || errors.Is(err, errStopping):
 			return false, false, "" // stopping, not an error
-		}
-		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Timeout") {
+		case errors.As(err, &ne) && ne.Timeout():
 			return false, false, "timeout"
 		}
-		return false, false, "transport"
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
 		return false, false, "transport"
 	}
 	var inv struct {
 		NodeInvalid bool `json:"node_invalid"`
 	}
-	if resp.StatusCode != http.StatusOK {
+	if status != http.StatusOK {
 		if json.Unmarshal(b, &inv) == nil && inv.NodeInvalid {
 			return false, true, "node_invalid"
 		}
-		return false, false, "http_" + strconv.Itoa(resp.StatusCode)
+		return false, false, "http_" + strconv.Itoa(status)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {

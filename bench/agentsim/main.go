@@ -201,12 +201,17 @@ func (s *sim) run(ctx context.Context, progress io.Writer) (*report, error) {
 
 	var wg sync.WaitGroup
 	start := time.Now()
-	var tr *http.Transport
+	var c *conn
+	var conns []*conn
 	for i := range s.o.hosts {
 		if i%s.o.hostsPerConn == 0 {
-			tr = newTransport(s)
+			var err error
+			if c, err = newConn(s); err != nil {
+				return nil, err
+			}
+			conns = append(conns, c)
 		}
-		h := newHost(s, i, tr)
+		h := newHost(s, i, c)
 		at := start.Add(time.Duration(int64(s.o.ramp) * int64(i) / int64(s.o.hosts)))
 		wg.Add(1)
 		go func() {
@@ -248,6 +253,9 @@ func (s *sim) run(ctx context.Context, progress io.Writer) (*report, error) {
 		rep.ServerLatency = hist.since(histBefore)
 	}
 	cancel()
+	for _, c := range conns {
+		c.interrupt()
+	}
 	wg.Wait()
 	return rep, nil
 }

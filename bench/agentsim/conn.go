@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// conn is one keep-alive HTTP/1.1 connection over TLS, used by
+// --hosts_per_conn hosts one request at a time (as http.Transport with
+// MaxConnsPerHost 1 would). It writes a request in one TLS record and
+// reads the answer in the calling goroutine: no reader and writer
+// goroutines per connection, no per-request header maps. On this 2-core
+// machine the generator's CPU is the server's loss; net/http's client cost
+// the generator about twice the CPU per request.
+type conn struct {
+	s    *sim
+	addr string // host:port
+	host string // the Host header
+
+	mu  sync.Mutex
+	tc  *tls.Conn
+	br  *bufio.Reader
+	req []byte // the request being written, reused
+
+	live atomic.Pointer[tls.Conn] // tc, for interrupt
+}
+
+func newConn(s *sim) (*conn, error) {
+	u, err := url.Parse(s.o.server)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "https" {
+		return nil, errors.New("--server must be an https URL")
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "443")
+	}
+	return &conn{s: s, addr: addr, host: u.Host}, nil
+}
+
+// errStopping is a request cut short because the run ended.
+var errStopping = errors.New("stopping")
+
+// post sends body to path and returns the answer's status and body. A
+// request on a reused connection that fails before any answer is sent
+// again once on a new connection, as net/http does when a server closed
+// an idle connection.
+func (c *conn) post(ctx context.Context, path string, body []byte, gzipped bool) (int, []byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		reused := c.tc != nil
+		if !reused {
+			if err := c.dial(ctx); err != nil {
+				return 0, nil, err
+			}
+		}
+		status, resp, answered, err := c.roundTrip(path, body, gzipped)
+		if err == nil {
+			return status, resp, nil
+		}
+		c.closeLocked()
+		if ctx.Err() != nil {
+			return 0, nil, errStopping
+		}
+		if !reused || answered {
+			return 0, nil, err
+		}
+	}
+}
+
+func (c *conn) dial(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.s.o.timeout)
+	defer cancel()
+	d := tls.Dialer{Config: c.s.tls}
+	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+			return errStopping
+		}
+		return err
+	}
+	c.tc = nc.(*tls.Conn)
+	c.live.Store(c.tc)
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(nil, 8<<10)
+	}
+	c.br.Reset(c.tc)
+	return nil
+}
+
+// roundTrip writes one request and reads its answer. answered reports
+// whether any of the answer had arrived when it failed.
+func (c *conn) roundTrip(path string, body []byte, gzipped bool) (status int, resp []byte, answered bool, err error) {
+	b := append(c.req[:0], "POST "...)
+	b = append(b, path...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, c.host...)
+	b = append(b, "\r\nUser-Agent: osquery/5.12.1\r\nContent-Type: application/json\r\nAccept: application/json\r\n"...)
+	if gzipped {
+		b = append(b, "Content-Encoding: gzip\r\n"...)
+	}
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, "\r\n\r\n"...)
+	b = append(b, body...)
+	c.req = b
+	c.tc.SetDeadline(time.Now().Add(c.s.o.timeout))
+	if _, err := c.tc.Write(b); err != nil {
+		return 0, nil, false, err
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		return 0, nil, false, err
+	}
+	r, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return 0, nil, true, err
+	}
+	resp, err = io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return 0, nil, true, err
+	}
+	if r.Close {
+		c.closeLocked()
+	}
+	return r.StatusCode, resp, true, nil
+}
+
+func (c *conn) closeLocked() {
+	if c.tc != nil {
+		c.tc.Close()
+		c.tc = nil
+		c.live.Store(nil)
+	}
+}
+
+// interrupt ends a request in flight at the end of the run (the hosts'
+// context has ended, so they send no more).
+func (c *conn) interrupt() {
+	if tc := c.live.Load(); tc != nil {
+		tc.SetDeadline(time.Unix(1, 0))
+	}
+}
