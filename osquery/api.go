@@ -311,7 +311,7 @@ func ParseLog(body []byte) (*LogBatch, error) {
 	if err := checkBounds(body); err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
-	if json.Valid(body) {
+	if validJSON(body) {
 		if b, ok := scanLog(body); ok {
 			return b, nil
 		}

@@ -16,7 +16,7 @@ import (
 // decoding with encoding/json into logLine gives; ok false means the body
 // has something else, and the general path must parse it.
 func scanLog(body []byte) (b *LogBatch, ok bool) {
-	s := &logScanner{b: body, intern: map[string]string{}}
+	s := &logScanner{b: body, text: string(body)}
 	b = &LogBatch{}
 	var env envelope
 	var dataStart, dataEnd int
@@ -127,9 +127,46 @@ func foldsTo(key string, names ...string) bool {
 }
 
 type logScanner struct {
-	b      []byte
-	i      int
-	intern map[string]string
+	b []byte
+	// text is b as a string: strings without escapes are its substrings,
+	// one copy of the body instead of an allocation per key and value
+	// (they keep the body's memory while any of them lives: rows are
+	// stored and dropped within the request).
+	text    string
+	i       int
+	fields  map[string]uint32 // fieldBit's answers, by key
+	mapSize int               // the last string map's size, to size the next
+}
+
+// foldedField is fieldBit's answer for a key that matches a field only
+// case-insensitively.
+const foldedField = 1 << 31
+
+// fieldBit returns the bit of the logLine field named key (1<<i for
+// logLineFields[i]), 0 for another key, or foldedField. Lines repeat the
+// same keys (osquery's hostIdentifier, calendarTime, numerics...), so the
+// answer is kept.
+func (s *logScanner) fieldBit(key string) uint32 {
+	if bit, ok := s.fields[key]; ok {
+		return bit
+	}
+	bit := uint32(0)
+	for i, f := range logLineFields {
+		if key == f {
+			bit = 1 << i
+			break
+		}
+	}
+	if bit == 0 && foldsTo(key, logLineFields...) {
+		bit = foldedField
+	}
+	if s.fields == nil {
+		s.fields = map[string]uint32{}
+	}
+	if len(s.fields) < 64 {
+		s.fields[key] = bit
+	}
+	return bit
 }
 
 func (s *logScanner) ws() {
@@ -174,32 +211,34 @@ func (s *logScanner) more(closing byte) bool {
 
 // key reads an object key and its colon.
 func (s *logScanner) key() string {
-	k := s.str(true)
+	k := s.str()
 	s.ws()
 	s.i++ // ':'
 	return k
 }
 
 // str reads a string, unquoted as encoding/json does.
-func (s *logScanner) str(intern bool) string {
+func (s *logScanner) str() string {
 	start := s.i + 1
-	s.i = stringEnd(s.b, start)
-	raw := s.b[start:s.i]
-	s.i++
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		if intern && len(raw) <= 64 {
-			if v, ok := s.intern[string(raw)]; ok {
-				return v
+	ascii := true
+	for i := start; i < len(s.b); i++ {
+		switch c := s.b[i]; {
+		case c == '"':
+			s.i = i + 1
+			if !ascii && !utf8.Valid(s.b[start:i]) {
+				return unquote(s.b[start:i])
 			}
-			v := string(raw)
-			if len(s.intern) < 4096 {
-				s.intern[v] = v
-			}
-			return v
+			return s.text[start:i]
+		case c == '\\':
+			end := stringEnd(s.b, i)
+			s.i = end + 1
+			return unquote(s.b[start:end])
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
-		return string(raw)
 	}
-	return unquote(raw)
+	s.i = len(s.b) + 1 // not reached: the body is valid JSON
+	return ""
 }
 
 // stringEnd returns the index of the quote that ends the string whose
@@ -303,9 +342,7 @@ func (s *logScanner) skip() {
 		case ',', ':', ' ', '\t', '\n', '\r':
 			s.i++
 		default: // a literal
-			for s.i < len(s.b) && !strings.ContainsRune(",]} \t\n\r", rune(s.b[s.i])) {
-				s.i++
-			}
+			s.literal()
 		}
 		if depth == 0 {
 			return
@@ -313,10 +350,18 @@ func (s *logScanner) skip() {
 	}
 }
 
+// literalEnd marks the bytes that can follow a literal.
+var literalEnd = func() (t [256]bool) {
+	for _, c := range []byte(",]} \t\n\r") {
+		t[c] = true
+	}
+	return t
+}()
+
 // literal reads a number or true/false/null.
 func (s *logScanner) literal() []byte {
 	start := s.i
-	for s.i < len(s.b) && !strings.ContainsRune(",]} \t\n\r", rune(s.b[s.i])) {
+	for s.i < len(s.b) && !literalEnd[s.b[s.i]] {
 		s.i++
 	}
 	return s.b[start:s.i]
@@ -326,7 +371,7 @@ func (s *logScanner) literal() []byte {
 func (s *logScanner) stringOrNull() (string, bool) {
 	switch s.peek() {
 	case '"':
-		return s.str(true), true
+		return s.str(), true
 	case 'n':
 		s.literal()
 		return "", true
@@ -339,7 +384,7 @@ func (s *logScanner) stringOrNull() (string, bool) {
 func (s *logScanner) number() (json.Number, bool) {
 	switch c := s.peek(); {
 	case c == '"':
-		v := s.str(false)
+		v := s.str()
 		if !isJSONNumber(v) {
 			return "", false
 		}
@@ -365,7 +410,7 @@ func (s *logScanner) stringMap(m *map[string]string) bool {
 		return false
 	}
 	if *m == nil {
-		*m = map[string]string{}
+		*m = make(map[string]string, s.mapSize)
 	}
 	for s.more('}') {
 		k := s.key()
@@ -375,6 +420,7 @@ func (s *logScanner) stringMap(m *map[string]string) bool {
 		}
 		(*m)[k] = v
 	}
+	s.mapSize = len(*m)
 	return true
 }
 
@@ -405,17 +451,11 @@ func (s *logScanner) line(l *logLine) bool {
 	var seen uint32
 	for s.more('}') {
 		key := s.key()
-		bit := uint32(0)
-		for i, f := range logLineFields {
-			if key == f {
-				bit = 1 << i
-				break
-			}
+		bit := s.fieldBit(key)
+		if bit == foldedField {
+			return false
 		}
 		if bit == 0 {
-			if foldsTo(key, logLineFields...) {
-				return false
-			}
 			s.skip()
 			continue
 		}
