@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -219,5 +220,17 @@ func TestAdminCommands(t *testing.T) {
 		if code := run(ctx, args, &out, &errb); code != 2 {
 			t.Errorf("run %q: exit %d, want 2", args, code)
 		}
+	}
+}
+
+func TestSetGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	setGCPercent("")
+	if got := debug.SetGCPercent(100); got != serveGCPercent {
+		t.Errorf("GOGC unset: GC percent %d, want %d", got, serveGCPercent)
+	}
+	setGCPercent("50") // the runtime read GOGC itself: left alone
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: GC percent changed to %d", got)
 	}
 }
