@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,10 +26,26 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// testClock is a settable clock.
-type testClock struct{ t time.Time }
+// testClock is a settable clock. Event publishers read it from their own
+// goroutines while a test moves it.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
 
-func (c *testClock) Now() time.Time { return c.t }
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// add moves the clock by d and returns the new time.
+func (c *testClock) add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t
+}
 
 // t0 is a second that every test interval divides.
 var t0 = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
@@ -66,8 +83,7 @@ func newTestDaemon(t *testing.T, config string, args ...string) *testDaemon {
 
 func (td *testDaemon) tick(t *testing.T, d time.Duration) {
 	t.Helper()
-	td.clock.t = td.clock.t.Add(d)
-	td.Tick(context.Background(), td.clock.t)
+	td.Tick(context.Background(), td.clock.add(d))
 }
 
 func (td *testDaemon) lines(t *testing.T, file string) []map[string]any {
@@ -338,7 +354,7 @@ func TestBufferBoundAndLoggerOutage(t *testing.T) {
 		t.Fatalf("%d result lines after the outage, want the buffered ones", len(lines))
 	}
 	last := lines[len(lines)-1]
-	if last["unixTime"].(float64) != float64(td.clock.t.Unix()) || last["counter"].(float64) != 6 {
+	if last["unixTime"].(float64) != float64(td.clock.Now().Unix()) || last["counter"].(float64) != 6 {
 		t.Errorf("last line %v: want the latest run, counter 6", last)
 	}
 }
