@@ -160,13 +160,10 @@ func (s *Store) commitGroup(group []*ingestReq) {
 // which fails the transaction (SQLite rolls a transaction back whole on
 // some errors, such as a full disk).
 func (s *Store) isolated(ctx context.Context, tx *sql.Tx, r *ingestReq) (fnErr, err error) {
-	if err := r.ctx.Err(); err != nil {
-		return err, nil // its caller has gone: not written
-	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT call`); err != nil {
 		return nil, fmt.Errorf("sqlite: savepoint: %w", err)
 	}
-	fnErr = r.fn(tx)
+	fnErr = s.ingestTx(ctx, tx, r)
 	if fnErr != nil {
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO call`); err != nil {
 			return nil, fmt.Errorf("sqlite: rollback to savepoint: %w (after %w)", err, fnErr)
@@ -204,7 +201,7 @@ func (s *Store) ingestWrite(ctx context.Context, fn func(tx *sql.Tx) error) erro
 func (s *Store) ingestTx(ctx context.Context, tx *sql.Tx, r *ingestReq) error {
 	if r.fn != nil {
 		if err := r.ctx.Err(); err != nil {
-			return err
+			return err // its caller has gone: not written
 		}
 		return r.fn(tx)
 	}

@@ -69,6 +69,7 @@ func sameRun(a, b *osaudit.ResultRow) bool {
 func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.ResultRow) error {
 	st := tx.StmtContext(ctx, s.insertGroup)
 	data := s.intern.data[:0]
+	var buf []byte
 	var keys []string
 	for len(rows) > 0 {
 		first := rows[0]
@@ -91,8 +92,7 @@ func (s *Store) insertResults(ctx context.Context, tx *sql.Tx, rows []*osaudit.R
 		data = append(data, ']')
 		var decorations any
 		if len(first.Decorations) > 0 {
-			var buf []byte
-			buf, keys = appendStringMap(nil, first.Decorations, keys)
+			buf, keys = appendStringMap(buf[:0], first.Decorations, keys)
 			decorations = string(buf)
 		}
 		res, err := st.ExecContext(ctx, first.CustomerID, first.HostID, nameID, first.UnixTime, first.Epoch, first.Counter, ks.id,
@@ -250,7 +250,7 @@ func (s *Store) Results(ctx context.Context, f osaudit.ResultFilter) ([]*osaudit
 		if !rowFilter {
 			need = n - len(out)
 		}
-		groups, more, err := s.resultGroups(ctx, index, strings.Join(where, " AND "), append(args, limit), need, afterGroup, afterLine)
+		groups, more, err := s.resultGroups(ctx, index, strings.Join(where, " AND "), args, limit, need, afterGroup, afterLine)
 		if err != nil {
 			return nil, err
 		}
@@ -296,15 +296,15 @@ type storedGroup struct {
 	data   []byte
 }
 
-// resultGroups reads groups in (unix_time, id) order, up to the limit in
-// args; with need >= 0, it stops early once the groups read hold need rows
-// (not counting rows up to afterLine of group afterGroup). more reports
-// whether groups may follow those returned.
-func (s *Store) resultGroups(ctx context.Context, index, where string, args []any, need int, afterGroup, afterLine int64) (groups []*storedGroup, more bool, err error) {
+// resultGroups reads up to limit groups in (unix_time, id) order; with
+// need >= 0, it stops early once the groups read hold need rows (not
+// counting rows up to afterLine of group afterGroup). more reports whether
+// groups may follow those returned.
+func (s *Store) resultGroups(ctx context.Context, index, where string, args []any, limit, need int, afterGroup, afterLine int64) (groups []*storedGroup, more bool, err error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT g.id, g.customer_id, g.host_id, n.name, g.unix_time, g.epoch,
 		g.counter, g.keyset_id, g.lines, g.data, g.decorations
 		FROM result_groups g INDEXED BY `+index+` JOIN result_names n ON n.id = g.name_id
-		WHERE `+where+` ORDER BY g.unix_time, g.id LIMIT ?`, args...)
+		WHERE `+where+` ORDER BY g.unix_time, g.id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: results: %w", err)
 	}
@@ -312,7 +312,6 @@ func (s *Store) resultGroups(ctx context.Context, index, where string, args []an
 	// Rows are decoded once the rows are closed: decoding may look up a
 	// key set, and holding this connection while asking the pool for
 	// another could deadlock a small pool.
-	limit := args[len(args)-1].(int)
 	for rows.Next() {
 		g := &storedGroup{}
 		var lines int64
