@@ -35,19 +35,25 @@ type conn struct {
 	live atomic.Pointer[tls.Conn] // tc, for interrupt
 }
 
-func newConn(s *sim) (*conn, error) {
-	u, err := url.Parse(s.o.server)
+func newConn(s *sim, addr, host string) *conn {
+	return &conn{s: s, addr: addr, host: host}
+}
+
+// serverAddr returns the address to dial and the Host header of an https
+// server URL.
+func serverAddr(server string) (addr, host string, err error) {
+	u, err := url.Parse(server)
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
 	if u.Scheme != "https" {
-		return nil, errors.New("--server must be an https URL")
+		return "", "", errors.New("--server must be an https URL")
 	}
-	addr := u.Host
+	addr = u.Host
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), "443")
 	}
-	return &conn{s: s, addr: addr, host: u.Host}, nil
+	return addr, u.Host, nil
 }
 
 // errStopping is a request cut short because the run ended.
@@ -87,7 +93,7 @@ func (c *conn) dial(ctx context.Context) error {
 	d := tls.Dialer{Config: c.s.tls}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+		if errors.Is(ctx.Err(), context.Canceled) {
 			return errStopping
 		}
 		return err

@@ -201,14 +201,15 @@ func (s *sim) run(ctx context.Context, progress io.Writer) (*report, error) {
 
 	var wg sync.WaitGroup
 	start := time.Now()
+	addr, host, err := serverAddr(s.o.server)
+	if err != nil {
+		return nil, err
+	}
 	var c *conn
 	var conns []*conn
 	for i := range s.o.hosts {
 		if i%s.o.hostsPerConn == 0 {
-			var err error
-			if c, err = newConn(s); err != nil {
-				return nil, err
-			}
+			c = newConn(s, addr, host)
 			conns = append(conns, c)
 		}
 		h := newHost(s, i, c)
