@@ -35,25 +35,52 @@ type ResultHeader struct {
 // EventLines returns the "event" format (--logger_event_type, the default):
 // one line per removed row, then one per added row.
 func (h ResultHeader) EventLines(added, removed []Row) [][]byte {
-	lines := make([][]byte, 0, len(added)+len(removed))
+	var e eventEncoder
+	e.start(h, len(added)+len(removed))
 	for _, r := range removed {
-		lines = append(lines, h.eventLine(r, "removed"))
+		e.line(r, "removed")
 	}
 	for _, r := range added {
-		lines = append(lines, h.eventLine(r, "added"))
+		e.line(r, "added")
 	}
-	return lines
+	return e.lines()
 }
 
-func (h ResultHeader) eventLine(r Row, action string) []byte {
-	b := make([]byte, 0, 256)
-	b = append(b, '{')
-	b = h.appendHead(b)
+// eventEncoder writes the event lines of one execution: the shared keys
+// are encoded once, and every line is a capped slice of one buffer.
+type eventEncoder struct {
+	h    ResultHeader
+	head []byte
+	buf  []byte
+	ends []int
+}
+
+func (e *eventEncoder) start(h ResultHeader, n int) {
+	e.h = h
+	e.head = h.appendHead(make([]byte, 0, 192))
+	e.buf = make([]byte, 0, n*(len(e.head)+320))
+	e.ends = make([]int, 0, n)
+}
+
+func (e *eventEncoder) line(r Row, action string) {
+	b := append(e.buf, '{')
+	b = append(b, e.head...)
 	b = append(b, `,"columns":`...)
-	b = h.appendRow(b, r)
+	b = e.h.appendRow(b, r)
 	b = append(b, `,"action":`...)
 	b = AppendJSONString(b, action)
-	return append(b, '}')
+	e.buf = append(b, '}')
+	e.ends = append(e.ends, len(e.buf))
+}
+
+func (e *eventEncoder) lines() [][]byte {
+	lines := make([][]byte, len(e.ends))
+	start := 0
+	for i, end := range e.ends {
+		lines[i] = e.buf[start:end:end]
+		start = end
+	}
+	return lines
 }
 
 // BatchLine returns the "batch" format (--logger_event_type=false): one
@@ -83,11 +110,12 @@ func (h ResultHeader) SnapshotLine(rows []Row) []byte {
 // SnapshotEventLines returns a snapshot as one event line per row
 // (--logger_snapshot_event_type).
 func (h ResultHeader) SnapshotEventLines(rows []Row) [][]byte {
-	lines := make([][]byte, 0, len(rows))
+	var e eventEncoder
+	e.start(h, len(rows))
 	for _, r := range rows {
-		lines = append(lines, h.eventLine(r, "snapshot"))
+		e.line(r, "snapshot")
 	}
-	return lines
+	return e.lines()
 }
 
 // appendHead writes the shared keys in osquery's order, without braces.

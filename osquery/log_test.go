@@ -2,6 +2,7 @@ package osquery
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +46,14 @@ func TestResultLineShapes(t *testing.T) {
 		}
 	}
 	lines := h.EventLines([]Row{{"a": "1"}}, []Row{{"a": "2"}})
-	if string(lines[0][len(lines[0])-11:]) != `"removed"}` && string(lines[0]) == "" {
-		t.Errorf("removed lines come first: %s", lines[0])
+	if len(lines) != 2 || !strings.HasSuffix(string(lines[0]), `{"a":"2"},"action":"removed"}`) || !strings.HasSuffix(string(lines[1]), `{"a":"1"},"action":"added"}`) {
+		t.Fatalf("removed lines come first: %q", lines)
+	}
+	// Lines share one buffer: appending to one must not write into the next.
+	second := string(lines[1])
+	_ = append(lines[0], "xxxxxxxx"...)
+	if string(lines[1]) != second {
+		t.Errorf("appending to a line changed the next: %s", lines[1])
 	}
 }
 
@@ -87,4 +94,17 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("%q gave invalid JSON %s: %v", s, b, err)
 		}
 	})
+}
+
+func BenchmarkEventLines(b *testing.B) {
+	h := ResultHeader{Name: "pack_incident-response_process_events", HostIdentifier: "sim-000042", Time: time.Unix(1768471200, 0), Counter: 7}
+	rows := make([]Row, 10)
+	for i := range rows {
+		rows[i] = Row{"pid": "4242", "name": "svchost.exe", "path": `C:\Windows\System32\svchost.exe`, "cmdline": "svchost.exe -k netsvcs -p",
+			"uid": "0", "parent": "812", "on_disk": "1", "resident_size": "16777216", "start_time": "1768400000"}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.EventLines(rows, nil)
+	}
 }
