@@ -128,8 +128,10 @@ func TestSimulatedFleet(t *testing.T) {
 			t.Errorf("endpoint %s: %+v, want requests with latencies", ep, rep.Endpoints[ep])
 		}
 	}
-	if n := rep.Endpoints["log"].Errors["node_invalid"] + rep.RampErrors; n != 1 {
-		t.Errorf("node_invalid counted %d times, want 1", n)
+	// The server answers node_invalid to the host's first log post, of
+	// results or of status lines.
+	if n := rep.Endpoints["log"].Errors["node_invalid"] + rep.Endpoints["log_status"].Errors["node_invalid"] + rep.RampErrors; n != 1 {
+		t.Errorf("node_invalid counted %d times, want 1; endpoints %+v", n, rep.Endpoints)
 	}
 	if _, ok := rep.ServerLatency["POST /api/v1/osquery/log"]; ok {
 		t.Errorf("server latency of a route with no requests in the window: %+v", rep.ServerLatency)
@@ -137,5 +139,64 @@ func TestSimulatedFleet(t *testing.T) {
 	b, err := json.Marshal(rep)
 	if err != nil || !strings.Contains(string(b), `"p99_max_ms"`) {
 		t.Errorf("report JSON %s: %v", b, err)
+	}
+}
+
+// A request queued behind another host's on a shared connection reports
+// its wait apart, and its latency leaves the wait out.
+func TestSharedConnectionWait(t *testing.T) {
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	tlsConf, err := clientTLS("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(options{hosts: 2, hostsPerConn: 2, timeout: 5 * time.Second}, tlsConf)
+	addr, host, err := serverAddr(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newConn(s, addr, host)
+	first := make(chan error, 1)
+	go func() {
+		_, _, _, err := c.post(context.Background(), "/slow", []byte(`{}`), false)
+		first <- err
+	}()
+	<-arrived // the slow request holds the connection
+	second := make(chan time.Duration, 1)
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		_, _, waited, err := c.post(context.Background(), "/fast", []byte(`{}`), false)
+		if err != nil {
+			t.Error(err)
+		}
+		second <- waited
+	}()
+	<-started
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	waited := <-second
+	if waited < 10*time.Millisecond {
+		t.Errorf("the second request waited %v for the shared connection, want about 100ms", waited)
+	}
+
+	s.stats.record("log", 150*time.Millisecond, 100*time.Millisecond, "")
+	rep := s.stats.report(time.Second)
+	if got := rep.Endpoints["log"].P99; got != 50 {
+		t.Errorf("latency %v ms, want 50 (150 less the 100 of waiting)", got)
+	}
+	if rep.SharedWaitP99 != 100 {
+		t.Errorf("shared connection wait p99 %v ms, want 100", rep.SharedWaitP99)
 	}
 }

@@ -27,10 +27,9 @@ type conn struct {
 	addr string // host:port
 	host string // the Host header
 
-	mu  sync.Mutex
-	tc  *tls.Conn
-	br  *bufio.Reader
-	req []byte // the request being written, reused
+	mu sync.Mutex
+	tc *tls.Conn
+	br *bufio.Reader
 
 	live atomic.Pointer[tls.Conn] // tc, for interrupt
 }
@@ -59,30 +58,33 @@ func serverAddr(server string) (addr, host string, err error) {
 // errStopping is a request cut short because the run ended.
 var errStopping = errors.New("stopping")
 
-// post sends body to path and returns the answer's status and body. A
-// request on a reused connection that fails before any answer is sent
-// again once on a new connection, as net/http does when a server closed
-// an idle connection.
-func (c *conn) post(ctx context.Context, path string, body []byte, gzipped bool) (int, []byte, error) {
+// post sends body to path and returns the answer's status and body, and
+// how long the request waited for another host's request on the shared
+// connection. A request on a reused connection that fails before any
+// answer is sent again once on a new connection, as net/http does when a
+// server closed an idle connection.
+func (c *conn) post(ctx context.Context, path string, body []byte, gzipped bool) (status int, resp []byte, waited time.Duration, err error) {
+	start := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	waited = time.Since(start)
 	for {
 		reused := c.tc != nil
 		if !reused {
 			if err := c.dial(ctx); err != nil {
-				return 0, nil, err
+				return 0, nil, waited, err
 			}
 		}
 		status, resp, answered, err := c.roundTrip(path, body, gzipped)
 		if err == nil {
-			return status, resp, nil
+			return status, resp, waited, nil
 		}
 		c.closeLocked()
 		if ctx.Err() != nil {
-			return 0, nil, errStopping
+			return 0, nil, waited, errStopping
 		}
 		if !reused || answered {
-			return 0, nil, err
+			return 0, nil, waited, err
 		}
 	}
 }
@@ -107,10 +109,17 @@ func (c *conn) dial(ctx context.Context) error {
 	return nil
 }
 
+// maxRecord is the most a request carries in the same TLS record as its
+// header (TLS's maximum plaintext record); a longer body follows in its
+// own records.
+const maxRecord = 16 << 10
+
 // roundTrip writes one request and reads its answer. answered reports
 // whether any of the answer had arrived when it failed.
 func (c *conn) roundTrip(path string, body []byte, gzipped bool) (status int, resp []byte, answered bool, err error) {
-	b := append(c.req[:0], "POST "...)
+	req := c.s.requests.get(256 + min(len(body), maxRecord))
+	defer c.s.requests.put(req)
+	b := append(*req, "POST "...)
 	b = append(b, path...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, c.host...)
@@ -121,11 +130,18 @@ func (c *conn) roundTrip(path string, body []byte, gzipped bool) (status int, re
 	b = append(b, "Content-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n\r\n"...)
-	b = append(b, body...)
-	c.req = b
+	if len(body) <= maxRecord {
+		b, body = append(b, body...), nil
+	}
+	*req = b
 	c.tc.SetDeadline(time.Now().Add(c.s.o.timeout))
 	if _, err := c.tc.Write(b); err != nil {
 		return 0, nil, false, err
+	}
+	if len(body) > 0 {
+		if _, err := c.tc.Write(body); err != nil {
+			return 0, nil, false, err
+		}
 	}
 	if _, err := c.br.Peek(1); err != nil {
 		return 0, nil, false, err

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,8 +141,8 @@ func sleepUntil(ctx context.Context, t time.Time, st *stats) bool {
 // succeeded; node_invalid makes the host enroll again.
 func (h *host) post(ctx context.Context, name, path string, body []byte, gz bool, out any) bool {
 	start := time.Now()
-	ok, invalid, kind := h.do(ctx, path, body, gz, out)
-	h.s.stats.record(name, time.Since(start), kind)
+	ok, invalid, kind, waited := h.do(ctx, path, body, gz, out)
+	h.s.stats.record(name, time.Since(start), waited, kind)
 	if invalid {
 		h.nodeKey = ""
 		h.enroll(ctx)
@@ -149,7 +150,9 @@ func (h *host) post(ctx context.Context, name, path string, body []byte, gz bool
 	return ok
 }
 
-func (h *host) do(ctx context.Context, path string, body []byte, gz bool, out any) (ok, invalid bool, errKind string) {
+// do sends one request. waited is the time it queued behind the other
+// hosts of its connection (--hosts_per_conn).
+func (h *host) do(ctx context.Context, path string, body []byte, gz bool, out any) (ok, invalid bool, errKind string, waited time.Duration) {
 	if gz {
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)
@@ -157,35 +160,35 @@ func (h *host) do(ctx context.Context, path string, body []byte, gz bool, out an
 		zw.Close()
 		body = b.Bytes()
 	}
-	status, b, err := h.conn.post(ctx, path, body, gz)
+	status, b, waited, err := h.conn.post(ctx, path, body, gz)
 	if err != nil {
 		var ne net.Error
 		switch {
 		case ctx.Err() != nil || errors.Is(err, errStopping):
-			return false, false, "" // stopping, not an error
+			return false, false, "", waited // stopping, not an error
 		case errors.As(err, &ne) && ne.Timeout():
-			return false, false, "timeout"
+			return false, false, "timeout", waited
 		}
-		return false, false, "transport"
+		return false, false, "transport", waited
 	}
 	var inv struct {
 		NodeInvalid bool `json:"node_invalid"`
 	}
 	if status != http.StatusOK {
 		if json.Unmarshal(b, &inv) == nil && inv.NodeInvalid {
-			return false, true, "node_invalid"
+			return false, true, "node_invalid", waited
 		}
-		return false, false, "http_" + strconv.Itoa(status)
+		return false, false, "http_" + strconv.Itoa(status), waited
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return false, false, "bad_response"
+			return false, false, "bad_response", waited
 		}
 	}
 	if json.Unmarshal(b, &inv) == nil && inv.NodeInvalid {
-		return false, true, "node_invalid"
+		return false, true, "node_invalid", waited
 	}
-	return true, false, ""
+	return true, false, "", waited
 }
 
 // enroll gets a node key, retrying with backoff until ctx ends.
@@ -200,11 +203,11 @@ func (h *host) enroll(ctx context.Context) bool {
 	for ctx.Err() == nil {
 		var resp osquery.EnrollResponse
 		start := time.Now()
-		ok, _, kind := h.do(ctx, "/api/v1/osquery/enroll", body, false, &resp)
+		ok, _, kind, waited := h.do(ctx, "/api/v1/osquery/enroll", body, false, &resp)
 		if ok && resp.NodeKey == "" {
 			ok, kind = false, "no_node_key"
 		}
-		h.s.stats.record("enroll", time.Since(start), kind)
+		h.s.stats.record("enroll", time.Since(start), waited, kind)
 		if ok {
 			h.nodeKey = resp.NodeKey
 			return true
@@ -335,20 +338,26 @@ func (h *host) log(ctx context.Context) {
 		h.backlog = h.backlog[over:]
 	}
 	k := min(len(h.backlog), h.s.o.maxLines)
-	var b bytes.Buffer
-	b.WriteString(`{"node_key":`)
-	b.WriteString(strconv.Quote(h.nodeKey))
-	b.WriteString(`,"log_type":"result","data":[`)
+	size := 64 + len(h.nodeKey)
+	for _, l := range h.backlog[:k] {
+		size += len(l) + 1
+	}
+	bp := h.s.bodies.get(size)
+	defer h.s.bodies.put(bp)
+	b := append(*bp, `{"node_key":`...)
+	b = strconv.AppendQuote(b, h.nodeKey)
+	b = append(b, `,"log_type":"result","data":[`...)
 	for i, l := range h.backlog[:k] {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.Write(l)
+		b = append(b, l...)
 	}
-	b.WriteString(`]}`)
-	if h.post(ctx, "log", "/api/v1/osquery/log", b.Bytes(), h.s.o.compress, nil) {
+	b = append(b, `]}`...)
+	*bp = b
+	if h.post(ctx, "log", "/api/v1/osquery/log", b, h.s.o.compress, nil) {
 		h.s.stats.rows.Add(int64(k))
-		h.backlog = append(h.backlog[:0], h.backlog[k:]...)
+		h.backlog = slices.Delete(h.backlog, 0, k) // and lets the sent lines go
 	}
 }
 
@@ -361,11 +370,22 @@ func (h *host) status(ctx context.Context, now time.Time) {
 	h.post(ctx, "log_status", "/api/v1/osquery/log", []byte(body), h.s.o.compress, nil)
 }
 
+// processRow picks one of the run's process rows: building a fresh map per
+// row cost the generator a tenth of its CPU, which the server then lacks.
 func (h *host) processRow() osquery.Row {
-	name := processNames[h.rnd.IntN(len(processNames))]
-	return osquery.Row{
-		"pid": strconv.Itoa(100 + h.rnd.IntN(60000)), "name": name, "path": `C:\Windows\System32\` + name,
-		"cmdline": name + " --type=renderer --field-trial-handle=1234", "uid": "0", "parent": strconv.Itoa(1 + h.rnd.IntN(5000)),
-		"on_disk": "1", "resident_size": strconv.Itoa(1 << (20 + h.rnd.IntN(8))), "start_time": strconv.FormatInt(time.Now().Unix()-h.rnd.Int64N(86400), 10),
+	return h.s.processRows[h.rnd.IntN(len(h.s.processRows))]
+}
+
+// processRows returns n distinct-looking process rows.
+func processRows(n int, rnd *rand.Rand, now time.Time) []osquery.Row {
+	rows := make([]osquery.Row, n)
+	for i := range rows {
+		name := processNames[rnd.IntN(len(processNames))]
+		rows[i] = osquery.Row{
+			"pid": strconv.Itoa(100 + rnd.IntN(60000)), "name": name, "path": `C:\Windows\System32\` + name,
+			"cmdline": name + " --type=renderer --field-trial-handle=1234", "uid": "0", "parent": strconv.Itoa(1 + rnd.IntN(5000)),
+			"on_disk": "1", "resident_size": strconv.Itoa(1 << (20 + rnd.IntN(8))), "start_time": strconv.FormatInt(now.Unix()-rnd.Int64N(86400), 10),
+		}
 	}
+	return rows
 }

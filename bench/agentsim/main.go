@@ -8,7 +8,10 @@
 // of the server (--server_pid) and of itself.
 //
 // Every host keeps its own keep-alive TLS connection, as osqueryd does, so
-// the server holds one connection per host.
+// the server holds one connection per host. Where the open-files limit is
+// below the host count, --hosts_per_conn hosts share one; a request's
+// latency then leaves out its wait for the other host's request (osqueryd
+// would not wait), which is reported on its own.
 //
 //	agentsim --dev_credentials osaudit-dev/dev-credentials.json --hosts 10000 --ramp 2m --duration 5m --server_pid $(pidof osaudit-server)
 package main
@@ -34,6 +37,7 @@ import (
 	"time"
 
 	"github.com/osaudit/osaudit/client"
+	"github.com/osaudit/osaudit/osquery"
 )
 
 type options struct {
@@ -185,10 +189,34 @@ type sim struct {
 	live       atomic.Int64
 	liveErrors atomic.Int64
 	enrolled   atomic.Int64
+	// processRows are the rows result lines are made of.
+	processRows []osquery.Row
+	// bodies and requests are buffers for log bodies and whole requests,
+	// shared by the hosts: one per host or connection would hold the
+	// largest body each ever sent.
+	bodies, requests bufferPool
 }
 
 func newSim(o options, tlsConf *tls.Config) *sim {
-	return &sim{o: o, tls: tlsConf, stats: newStats()}
+	return &sim{o: o, tls: tlsConf, stats: newStats(o.hostsPerConn > 1), processRows: processRows(4096, rand.New(rand.NewPCG(7, 42)), time.Now())}
+}
+
+// bufferPool hands out byte slices of at least the size asked for.
+type bufferPool struct{ p sync.Pool }
+
+func (bp *bufferPool) get(size int) *[]byte {
+	if b, ok := bp.p.Get().(*[]byte); ok && cap(*b) >= size {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, size)
+	return &b
+}
+
+func (bp *bufferPool) put(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		bp.p.Put(b)
+	}
 }
 
 // run starts the hosts over the ramp, resets the statistics when the ramp
