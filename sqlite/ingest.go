@@ -123,33 +123,31 @@ func (s *Store) ingestLoop() {
 func (s *Store) commitGroup(group []*ingestReq) {
 	// Callers' contexts do not end a transaction shared with others.
 	ctx := context.Background()
-	if len(group) == 1 {
-		r := group[0]
-		r.done <- s.ingestWrite(ctx, func(tx *sql.Tx) error { return s.ingestTx(ctx, tx, r) })
-		return
-	}
-	fnErrs := make([]error, len(group))
-	err := s.ingestWrite(ctx, func(tx *sql.Tx) error {
-		for i, r := range group {
-			if r.fn == nil {
-				if err := s.ingestTx(ctx, tx, r); err != nil {
+	if len(group) > 1 {
+		fnErrs := make([]error, len(group))
+		err := s.ingestWrite(ctx, func(tx *sql.Tx) error {
+			for i, r := range group {
+				if r.fn == nil {
+					if err := s.ingestTx(ctx, tx, r); err != nil {
+						return err
+					}
+					continue
+				}
+				var err error
+				if fnErrs[i], err = s.isolated(ctx, tx, r); err != nil {
 					return err
 				}
-				continue
 			}
-			var err error
-			if fnErrs[i], err = s.isolated(ctx, tx, r); err != nil {
-				return err
+			return nil
+		})
+		if err == nil {
+			for i, r := range group {
+				r.done <- fnErrs[i]
 			}
+			return
 		}
-		return nil
-	})
-	if err == nil {
-		for i, r := range group {
-			r.done <- fnErrs[i]
-		}
-		return
 	}
+	// A call alone, or each call of a group whose transaction failed.
 	for _, r := range group {
 		r.done <- s.ingestWrite(ctx, func(tx *sql.Tx) error { return s.ingestTx(ctx, tx, r) })
 	}
