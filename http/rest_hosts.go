@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -226,35 +227,49 @@ func (a rest) hostRefs(ctx context.Context, c *caller, customerID int64, ids []i
 		}
 		add(id)
 	}
+	var names []string
 	for _, ref := range refs {
-		ref = strings.TrimSpace(ref)
-		if ref == "" {
-			continue
+		if ref = strings.TrimSpace(ref); ref != "" {
+			names = append(names, ref)
 		}
-		var found []*osaudit.Host
-		for _, f := range []osaudit.HostFilter{{Identifier: ref}, {Hostname: ref}} {
-			f.CustomerID = customerID
-			hs, err := a.allHosts(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			found = append(found, hs...)
-		}
-		if len(found) == 0 {
+	}
+	if len(names) == 0 {
+		return out, nil
+	}
+	// Two calls for all the names, not two per name.
+	byIdentifier, err := a.allHosts(ctx, osaudit.HostFilter{CustomerID: customerID, Identifiers: names})
+	if err != nil {
+		return nil, err
+	}
+	byHostname, err := a.allHosts(ctx, osaudit.HostFilter{CustomerID: customerID, Hostnames: names})
+	if err != nil {
+		return nil, err
+	}
+	found := map[string][]int64{}
+	for _, h := range byIdentifier {
+		found[h.Identifier] = append(found[h.Identifier], h.ID)
+	}
+	named := map[string][]int64{}
+	for _, h := range byHostname {
+		k := strings.ToLower(h.Hostname)
+		named[k] = append(named[k], h.ID)
+	}
+	for _, ref := range names {
+		ids := append(slices.Clone(found[ref]), named[strings.ToLower(ref)]...)
+		if len(ids) == 0 {
 			if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 {
 				more, err := a.hostRefs(ctx, c, customerID, []int64{id}, nil)
 				if err != nil {
 					return nil, osaudit.Errorf(osaudit.EINVALID, "unknown host %q", ref)
 				}
-				for _, id := range more {
-					add(id)
-				}
-				continue
+				ids = more
 			}
+		}
+		if len(ids) == 0 {
 			return nil, osaudit.Errorf(osaudit.EINVALID, "unknown host %q", ref)
 		}
-		for _, h := range found {
-			add(h.ID)
+		for _, id := range ids {
+			add(id)
 		}
 	}
 	return out, nil

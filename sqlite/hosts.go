@@ -200,6 +200,12 @@ func (s *Store) Hosts(ctx context.Context, f osaudit.HostFilter) ([]*osaudit.Hos
 	if f.Hostname != "" {
 		add("h.hostname = ? COLLATE NOCASE", f.Hostname)
 	}
+	if f.Identifiers != nil {
+		add("h.identifier IN (SELECT value FROM json_each(?))", jsonStrings(f.Identifiers, clean))
+	}
+	if f.Hostnames != nil {
+		add("h.hostname COLLATE NOCASE IN (SELECT value FROM json_each(?))", jsonStrings(f.Hostnames, nil))
+	}
 	if f.Platform != "" {
 		add("h.platform = ?", f.Platform)
 	}

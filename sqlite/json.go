@@ -64,6 +64,20 @@ func int64s(ids []int64) string {
 	return string(append(b, ']'))
 }
 
+// jsonStrings returns ss as a JSON array for json_each, each mapped through
+// fn when fn is not nil.
+func jsonStrings(ss []string, fn func(string) string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		if fn != nil {
+			s = fn(s)
+		}
+		out[i] = s
+	}
+	b, _ := json.Marshal(out) // strings always marshal
+	return string(b)
+}
+
 // clean returns s with each byte that is not part of valid UTF-8 replaced
 // by U+FFFD, as encoding/json does. Agents' strings (inventory, result
 // names, status lines, errors) go through it, so that every stored string

@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -42,6 +43,7 @@ import (
 
 type options struct {
 	server, caFile, secret, apiToken string
+	memProfile                       string
 	insecure                         bool
 	hosts, hostsPerConn              int
 	ramp, duration                   time.Duration
@@ -95,6 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.progress, "progress", 10*time.Second, "progress line interval on stderr (0: none)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "request timeout")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write the generator's heap profile to this file at the end of the measured time")
 	gogc := fs.Int("gogc", 400, "the generator's GOGC: memory is cheaper here than the CPU it shares with the server")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -281,6 +284,11 @@ func (s *sim) run(ctx context.Context, progress io.Writer) (*report, error) {
 	if hist := scrapeHistograms(ctx, scraper, s.o.server); len(hist) > 0 {
 		rep.ServerLatency = hist.since(histBefore)
 	}
+	if s.o.memProfile != "" {
+		if err := writeHeapProfile(s.o.memProfile); err != nil {
+			return nil, err
+		}
+	}
 	cancel()
 	for _, c := range conns {
 		c.interrupt()
@@ -356,4 +364,14 @@ func (s *sim) liveQueries(ctx context.Context) {
 // jitter returns d scaled by a random factor in [1-f, 1+f].
 func jitter(r *rand.Rand, d time.Duration, f float64) time.Duration {
 	return time.Duration(float64(d) * (1 - f + 2*f*r.Float64()))
+}
+
+// writeHeapProfile writes the live heap as of now (after a collection).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
 }

@@ -7,6 +7,7 @@ package memstore
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -247,6 +248,8 @@ func (s *Store) Hosts(ctx context.Context, f osaudit.HostFilter) ([]*osaudit.Hos
 			len(f.IDs) > 0 && !contains(f.IDs, h.ID),
 			f.Identifier != "" && h.Identifier != f.Identifier,
 			f.Hostname != "" && !strings.EqualFold(h.Hostname, f.Hostname),
+			f.Identifiers != nil && !slices.Contains(f.Identifiers, h.Identifier),
+			f.Hostnames != nil && !slices.ContainsFunc(f.Hostnames, func(n string) bool { return strings.EqualFold(h.Hostname, n) }),
 			f.Platform != "" && h.Platform != f.Platform,
 			f.LabelID != 0 && !s.members[f.LabelID][h.ID],
 			f.Search != "" && !strings.Contains(h.Hostname+"\x00"+h.Identifier+"\x00"+h.UUID+"\x00"+h.PrimaryIP, f.Search),
