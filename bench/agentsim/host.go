@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,11 +152,9 @@ func (h *host) post(ctx context.Context, name, path string, body []byte, gz bool
 // hosts of its connection (--hosts_per_conn).
 func (h *host) do(ctx context.Context, path string, body []byte, gz bool, out any) (ok, invalid bool, errKind string, waited time.Duration) {
 	if gz {
-		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
-		zw.Write(body)
-		zw.Close()
-		body = b.Bytes()
+		zp := h.s.gzips.get()
+		defer h.s.gzips.put(zp)
+		body = zp.compress(body)
 	}
 	status, b, waited, err := h.conn.post(ctx, path, body, gz)
 	if err != nil {

@@ -17,6 +17,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -198,10 +200,45 @@ type sim struct {
 	// shared by the hosts: one per host or connection would hold the
 	// largest body each ever sent.
 	bodies, requests bufferPool
+	// gzips are compressors for --compress: a fresh gzip.Writer per post
+	// allocates ~800 KB and took the generator from 45% to 80% of a core.
+	gzips gzipPool
 }
 
 func newSim(o options, tlsConf *tls.Config) *sim {
 	return &sim{o: o, tls: tlsConf, stats: newStats(o.hostsPerConn > 1), processRows: processRows(4096, rand.New(rand.NewPCG(7, 42)), time.Now())}
+}
+
+// gzipPool hands out gzip writers with their output buffers.
+type gzipPool struct{ p sync.Pool }
+
+type gzipper struct {
+	buf bytes.Buffer
+	zw  *gzip.Writer
+}
+
+func (gp *gzipPool) get() *gzipper {
+	if z, ok := gp.p.Get().(*gzipper); ok {
+		return z
+	}
+	z := &gzipper{}
+	z.zw = gzip.NewWriter(&z.buf)
+	return z
+}
+
+func (gp *gzipPool) put(z *gzipper) {
+	if z.buf.Cap() <= 1<<20 {
+		gp.p.Put(z)
+	}
+}
+
+// compress returns body gzipped, in z's buffer (valid until z goes back).
+func (z *gzipper) compress(body []byte) []byte {
+	z.buf.Reset()
+	z.zw.Reset(&z.buf)
+	z.zw.Write(body)
+	z.zw.Close()
+	return z.buf.Bytes()
 }
 
 // bufferPool hands out byte slices of at least the size asked for.
