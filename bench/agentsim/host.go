@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,9 +153,12 @@ func (h *host) post(ctx context.Context, name, path string, body []byte, gz bool
 // hosts of its connection (--hosts_per_conn).
 func (h *host) do(ctx context.Context, path string, body []byte, gz bool, out any) (ok, invalid bool, errKind string, waited time.Duration) {
 	if gz {
+		// The compressor goes back before the request waits for its
+		// connection: held while in flight, thousands of them held ~1 MB
+		// each.
 		zp := h.s.gzips.get()
-		defer h.s.gzips.put(zp)
-		body = zp.compress(body)
+		body = bytes.Clone(zp.compress(body))
+		h.s.gzips.put(zp)
 	}
 	status, b, waited, err := h.conn.post(ctx, path, body, gz)
 	if err != nil {
