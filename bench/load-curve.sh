@@ -51,7 +51,7 @@ r = json.load(open(sys.argv[1]))
 ep = r['endpoints']
 worst = max(ep, key=lambda k: ep[k].get('p99_ms', 0)) if ep else '-'
 print('%7d %5d %9.0f %10.0f %9.1f %9.1f %7d %9.0f %9.0f %9.0f %9.1f %9.1f  %s (%d requests)' % (r['hosts'], r['connections'], r['requests_per_second'], r['result_lines_per_second'],
-      r['endpoints'].get('distributed_read', {}).get('p99_ms', 0), r['p99_max_ms'], r['errors'], r['server']['cpu_percent'],
+      ep.get('distributed_read', {}).get('p99_ms', 0), r['p99_max_ms'], r['errors'], r['server']['cpu_percent'],
       r['server']['rss_mb_median'], r['generator']['cpu_percent'], r['generator_lag_p99_ms'],
       r.get('shared_connection_wait_p99_ms', 0), worst, ep.get(worst, {}).get('requests', 0)))
 PY
